@@ -1,0 +1,149 @@
+// Package containerizer defines how the agent starts, signals and waits for
+// the processes of a task or executor, whatever isolates them: plain
+// process groups (posix/), cgroups (cgroups/, later) or Docker (docker/,
+// later). The conformance subpackage is the suite every implementation
+// passes.
+//
+// The agent owns task state, sandboxes and environment; a containerizer
+// only runs what LaunchSpec describes and reports how it ended. It does not
+// fetch URIs (the fetcher runs before Launch), send status updates, or
+// decide grace periods: the agent calls Terminate, then Kill when the grace
+// period it computed has passed, on its own clock.
+package containerizer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"syscall"
+
+	mesos "github.com/agoraproject/agora/proto/mesos/v1"
+)
+
+// Containerizer launches containers.
+type Containerizer interface {
+	// Launch starts the container's processes and returns once they run.
+	// An error means nothing was left running; its message names the cause
+	// (missing executable, unsupported image, ...) for a TASK_FAILED.
+	// ctx bounds the launch only, not the container's life.
+	Launch(ctx context.Context, spec LaunchSpec) (Container, error)
+}
+
+// Container is one launched container.
+type Container interface {
+	// Wait blocks until the container's main process has exited and every
+	// other process of the container is gone, or ctx is done. It may be
+	// called any number of times, concurrently; all calls see the same
+	// ExitStatus.
+	Wait(ctx context.Context) (ExitStatus, error)
+	// Terminate asks the container to stop (SIGTERM to all its processes).
+	// It is a no-op once the container has exited.
+	Terminate() error
+	// Kill stops every process of the container at once (SIGKILL). After
+	// Kill, Wait returns promptly and no process of the container remains.
+	Kill() error
+	// Status describes the running container for TaskStatus.container_status
+	// and the agent's state endpoint.
+	Status() Status
+}
+
+// Recoverer is implemented by containerizers that can find the containers
+// of a previous agent run after a restart (checkpoint recovery, a later
+// issue). The agent passes the IDs it checkpointed and gets back those still
+// running; it destroys the ones it no longer knows.
+type Recoverer interface {
+	Recover(ctx context.Context, ids []string) (map[string]Container, error)
+}
+
+// LaunchSpec describes one container to launch.
+type LaunchSpec struct {
+	// ContainerID is unique on the agent; it names cgroups and Docker
+	// containers and is the last element of the sandbox path.
+	ContainerID string
+	// Sandbox is the container's working directory, already created; the
+	// containerizer writes the processes' output to Sandbox/stdout and
+	// Sandbox/stderr.
+	Sandbox string
+	// Command is what to run; see Argv.
+	Command *mesos.CommandInfo
+	// Container selects an image or Docker settings; nil means the host
+	// filesystem. A containerizer rejects types it cannot run.
+	Container *mesos.ContainerInfo
+	// Env is the complete environment as NAME=value, already merged by the
+	// agent (MESOS_* variables, CommandInfo.environment, PATH default). The
+	// containerizer adds nothing from its own environment.
+	Env []string
+	// Resources are the task's or executor's resources, which isolating
+	// containerizers turn into limits.
+	Resources []*mesos.Resource
+	// User, when set, is the user to run as (CommandInfo.user or the
+	// framework's user); containerizers that cannot switch user ignore it.
+	User string
+}
+
+// ExitStatus is how a container ended.
+type ExitStatus struct {
+	// Code is the main process's exit code, or -1 if a signal ended it.
+	Code int
+	// Signal is the signal that ended the main process, or 0.
+	Signal syscall.Signal
+	// Reason and Message, when Reason is set, explain an end the
+	// containerizer caused, such as a memory limit (cgroups); the agent
+	// reports them instead of the exit code.
+	Reason  mesos.TaskStatus_Reason
+	Message string
+}
+
+// Success reports whether the main process exited with status 0.
+func (s ExitStatus) Success() bool { return s.Signal == 0 && s.Code == 0 && s.Message == "" }
+
+// String describes the exit the way Mesos's command executor does:
+// "Command exited with status 3", "Command terminated with signal Killed".
+func (s ExitStatus) String() string {
+	if s.Message != "" {
+		return s.Message
+	}
+	if s.Signal != 0 {
+		return "Command terminated with signal " + SignalName(s.Signal)
+	}
+	return fmt.Sprintf("Command exited with status %d", s.Code)
+}
+
+// SignalName returns the strsignal(3) description of sig ("Killed",
+// "Terminated"), which is what Mesos puts in task messages.
+func SignalName(sig syscall.Signal) string {
+	name := sig.String()
+	if name == "" {
+		return name
+	}
+	return strings.ToUpper(name[:1]) + name[1:]
+}
+
+// Status describes a running container.
+type Status struct {
+	ContainerID string
+	// PID is the main process's ID on the host, 0 if unknown.
+	PID int
+}
+
+// ErrNoCommand is returned by Argv for a CommandInfo that runs nothing.
+var ErrNoCommand = errors.New("no command to run")
+
+// Argv returns the program and argv of cmd for containerizers that run on
+// the host filesystem. With shell (the default) it is /bin/sh -c value.
+// Otherwise value is the program and arguments the whole argv, as in Mesos:
+// arguments[0] is what the program sees as its name, and value alone is
+// used when arguments is empty.
+func Argv(cmd *mesos.CommandInfo) (program string, argv []string, err error) {
+	if cmd == nil || cmd.GetValue() == "" {
+		return "", nil, ErrNoCommand
+	}
+	if cmd.GetShell() {
+		return "/bin/sh", []string{"/bin/sh", "-c", cmd.GetValue()}, nil
+	}
+	if len(cmd.GetArguments()) == 0 {
+		return cmd.GetValue(), []string{cmd.GetValue()}, nil
+	}
+	return cmd.GetValue(), append([]string(nil), cmd.GetArguments()...), nil
+}

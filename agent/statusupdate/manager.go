@@ -1,0 +1,221 @@
+// Package statusupdate is the agent's status update manager: it keeps, per
+// task, a FIFO of status updates and decides which one to (re)send when, so
+// that every update reaches the framework at least once and in order.
+//
+// Only the head of a task's queue is in flight. It is resent with
+// exponential backoff (1 s doubling, capped at 60 s by default) until an
+// acknowledgement carrying its uuid arrives; then the next update becomes
+// the head and is due at once. When a terminal update is acknowledged the
+// task's stream is forgotten.
+//
+// The Manager is a pure core: it holds state, takes the current time as an
+// argument and returns the updates to send. It starts no goroutines, does no
+// I/O and never reads the clock; the agent's loop sends what Due returns and
+// arms a timer for Next. It is not safe for concurrent use. It does not
+// checkpoint streams to disk yet; a later checkpoint package will persist
+// Add and Acknowledge and replay them through the same methods on recovery.
+package statusupdate
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	mesos "github.com/agoraproject/agora/proto/mesos/v1"
+)
+
+// Config tunes the retry schedule.
+type Config struct {
+	// InitialBackoff is the delay before the first resend (default 1 s).
+	InitialBackoff time.Duration
+	// MaxBackoff caps the doubling delay (default 60 s).
+	MaxBackoff time.Duration
+}
+
+func (c Config) withDefaults() Config {
+	if c.InitialBackoff == 0 {
+		c.InitialBackoff = time.Second
+	}
+	if c.MaxBackoff == 0 {
+		c.MaxBackoff = 60 * time.Second
+	}
+	return c
+}
+
+// Validate reports a schedule that cannot work; zero fields take defaults.
+func (c Config) Validate() error {
+	c = c.withDefaults()
+	if c.InitialBackoff < 0 || c.MaxBackoff < 0 {
+		return errors.New("statusupdate: backoffs must be positive")
+	}
+	if c.MaxBackoff < c.InitialBackoff {
+		return fmt.Errorf("statusupdate: max backoff %v is below the initial backoff %v", c.MaxBackoff, c.InitialBackoff)
+	}
+	return nil
+}
+
+// Update is one status update of one framework's task.
+type Update struct {
+	FrameworkID string
+	Status      *mesos.TaskStatus
+}
+
+// Ack describes the effect of an accepted acknowledgement.
+type Ack struct {
+	// Terminal is true when the acknowledged update was the task's terminal
+	// one: the stream is gone and the agent may forget the task.
+	Terminal bool
+}
+
+// Errors returned by Add and Acknowledge.
+var (
+	// ErrNoUUID: every update must carry a uuid to be acknowledged by.
+	ErrNoUUID = errors.New("statusupdate: status has no uuid")
+	// ErrTerminated: the task already has a terminal update queued.
+	ErrTerminated = errors.New("statusupdate: task already has a terminal update")
+	// ErrUnknownStream: no pending updates for that task.
+	ErrUnknownStream = errors.New("statusupdate: no pending updates for the task")
+	// ErrUnexpectedUUID: the uuid is not the one of the update in flight
+	// (typically a duplicate acknowledgement).
+	ErrUnexpectedUUID = errors.New("statusupdate: acknowledgement does not match the pending update")
+)
+
+type key struct{ framework, task string }
+
+type stream struct {
+	queue    []*mesos.TaskStatus
+	next     time.Time     // when the head is due
+	backoff  time.Duration // delay after the next send
+	terminal bool          // a terminal update is queued
+}
+
+// Manager holds every task's pending updates.
+type Manager struct {
+	cfg     Config
+	streams map[key]*stream
+}
+
+// New returns an empty Manager. cfg's zero fields take defaults; New panics
+// on a config Validate rejects, since that is a programming error.
+func New(cfg Config) *Manager {
+	if err := cfg.Validate(); err != nil {
+		panic(err)
+	}
+	return &Manager{cfg: cfg.withDefaults(), streams: make(map[key]*stream)}
+}
+
+// Add queues st for the task. If the queue was empty, st becomes the head
+// and is due at now.
+func (m *Manager) Add(frameworkID string, st *mesos.TaskStatus, now time.Time) error {
+	if len(st.GetUuid()) == 0 {
+		return ErrNoUUID
+	}
+	k := key{frameworkID, st.GetTaskId().GetValue()}
+	s := m.streams[k]
+	if s == nil {
+		s = &stream{}
+		m.streams[k] = s
+	}
+	if s.terminal {
+		return ErrTerminated
+	}
+	if len(s.queue) == 0 {
+		s.next, s.backoff = now, m.cfg.InitialBackoff
+	}
+	s.queue = append(s.queue, st)
+	s.terminal = IsTerminal(st.GetState())
+	return nil
+}
+
+// Acknowledge pops the task's head if its uuid matches. The next update, if
+// any, is due at now.
+func (m *Manager) Acknowledge(frameworkID, taskID string, uuid []byte, now time.Time) (Ack, error) {
+	k := key{frameworkID, taskID}
+	s := m.streams[k]
+	if s == nil || len(s.queue) == 0 {
+		return Ack{}, ErrUnknownStream
+	}
+	if !bytes.Equal(s.queue[0].GetUuid(), uuid) {
+		return Ack{}, ErrUnexpectedUUID
+	}
+	head := s.queue[0]
+	s.queue[0] = nil
+	s.queue = s.queue[1:]
+	if len(s.queue) == 0 {
+		delete(m.streams, k)
+		return Ack{Terminal: IsTerminal(head.GetState())}, nil
+	}
+	s.next, s.backoff = now, m.cfg.InitialBackoff
+	return Ack{}, nil
+}
+
+// Due returns, in a stable order, the heads that are due at now and
+// schedules each one's next resend, doubling its backoff.
+func (m *Manager) Due(now time.Time) []Update {
+	var out []Update
+	for k, s := range m.streams {
+		if len(s.queue) == 0 || s.next.After(now) {
+			continue
+		}
+		out = append(out, Update{FrameworkID: k.framework, Status: s.queue[0]})
+		s.next = now.Add(s.backoff)
+		s.backoff = min(2*s.backoff, m.cfg.MaxBackoff)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].FrameworkID != out[j].FrameworkID {
+			return out[i].FrameworkID < out[j].FrameworkID
+		}
+		return out[i].Status.GetTaskId().GetValue() < out[j].Status.GetTaskId().GetValue()
+	})
+	return out
+}
+
+// Next returns when the earliest head is due; ok is false when nothing is
+// pending.
+func (m *Manager) Next() (at time.Time, ok bool) {
+	for _, s := range m.streams {
+		if len(s.queue) == 0 {
+			continue
+		}
+		if !ok || s.next.Before(at) {
+			at, ok = s.next, true
+		}
+	}
+	return at, ok
+}
+
+// Retry makes every head due at now with its backoff reset. The agent calls
+// it after (re)subscribing, since whatever was in flight on the old
+// connection may have been lost.
+func (m *Manager) Retry(now time.Time) {
+	for _, s := range m.streams {
+		s.next, s.backoff = now, m.cfg.InitialBackoff
+	}
+}
+
+// Head returns the task's update in flight and the number of queued
+// updates, head included; head is nil when none are pending.
+func (m *Manager) Head(frameworkID, taskID string) (head *mesos.TaskStatus, n int) {
+	s := m.streams[key{frameworkID, taskID}]
+	if s == nil || len(s.queue) == 0 {
+		return nil, 0
+	}
+	return s.queue[0], len(s.queue)
+}
+
+// Len returns the number of tasks with pending updates.
+func (m *Manager) Len() int { return len(m.streams) }
+
+// IsTerminal reports whether a task in state s can never change state
+// again, by Mesos's definition (TASK_LOST counts; TASK_UNREACHABLE does not).
+func IsTerminal(s mesos.TaskState) bool {
+	switch s {
+	case mesos.TaskState_TASK_FINISHED, mesos.TaskState_TASK_FAILED, mesos.TaskState_TASK_KILLED,
+		mesos.TaskState_TASK_ERROR, mesos.TaskState_TASK_LOST, mesos.TaskState_TASK_DROPPED,
+		mesos.TaskState_TASK_GONE, mesos.TaskState_TASK_GONE_BY_OPERATOR:
+		return true
+	}
+	return false
+}

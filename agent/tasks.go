@@ -1,0 +1,382 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/agoraproject/agora/agent/containerizer"
+	"github.com/agoraproject/agora/agent/statusupdate"
+	"github.com/agoraproject/agora/proto/agora/agentpb"
+	mesos "github.com/agoraproject/agora/proto/mesos/v1"
+)
+
+// Bounds on what /state remembers of finished work, as Mesos's
+// --max_completed_executors_per_framework.
+const (
+	maxCompletedExecutors  = 150
+	maxCompletedTasks      = 200
+	maxCompletedFrameworks = 50
+)
+
+type taskKey struct{ framework, task string }
+
+type framework struct {
+	info      *mesos.FrameworkInfo
+	executors map[string]*executor
+	completed []*executor
+}
+
+// executor is the command executor of one command task (its ID is the
+// task's), or the default executor of one or more task groups.
+type executor struct {
+	id, frameworkID string
+	info            *mesos.ExecutorInfo // nil for a command task
+	containerID     string
+	directory       string
+	tasks           map[string]*task // not yet forgotten
+	completedTasks  []*task
+}
+
+type task struct {
+	key         taskKey
+	info        *mesos.TaskInfo
+	executor    *executor
+	group       int // tasks launched by one RUN_TASK_GROUP share it
+	sandbox     string
+	containerID string
+	container   containerizer.Container // nil until launched
+	state       mesos.TaskState
+	statuses    []*mesos.TaskStatus
+
+	launching          bool
+	exited             bool
+	killRequested      bool
+	killedDuringLaunch bool
+	killDeadline       time.Time // SIGKILL is due; zero when not armed
+}
+
+// live reports whether the task may still change state.
+func (t *task) live() bool { return !statusupdate.IsTerminal(t.state) }
+
+// Messages from launch and wait goroutines.
+type (
+	launched struct {
+		keys       []taskKey
+		containers []containerizer.Container // nil on failure
+		errs       []error
+		failed     error // the first launch error; all of the group failed
+	}
+	exited struct {
+		key       taskKey
+		container containerizer.Container
+		status    containerizer.ExitStatus
+		err       error
+	}
+)
+
+func (a *Agent) addFramework(info *mesos.FrameworkInfo) *framework {
+	id := info.GetId().GetValue()
+	fw := a.frameworks[id]
+	if fw == nil {
+		fw = &framework{executors: map[string]*executor{}}
+		a.frameworks[id] = fw
+	}
+	fw.info = info // the newest info wins: capabilities may have changed
+	return fw
+}
+
+func (a *Agent) newExecutor(fw *framework, id string, info *mesos.ExecutorInfo) *executor {
+	fid := fw.info.GetId().GetValue()
+	cid := formatUUID(newUUID())
+	ex := &executor{
+		id: id, frameworkID: fid, info: info, containerID: cid,
+		directory: a.runDir(fid, id, cid), tasks: map[string]*task{},
+	}
+	fw.executors[id] = ex
+	return ex
+}
+
+func (a *Agent) addTask(ex *executor, ti *mesos.TaskInfo, group int) *task {
+	t := &task{
+		key:  taskKey{ex.frameworkID, ti.GetTaskId().GetValue()},
+		info: ti, executor: ex, group: group, state: mesos.TaskState_TASK_STAGING,
+	}
+	ex.tasks[t.key.task] = t
+	a.tasks[t.key] = t
+	a.dirty = true
+	return t
+}
+
+// runTask starts a command task under its own command executor.
+func (a *Agent) runTask(ev *agentpb.Event_RunTask) {
+	ti := ev.GetTask()
+	fid, tid := ev.GetFramework().GetId().GetValue(), ti.GetTaskId().GetValue()
+	log := a.log.With(zap.String("framework_id", fid), zap.String("task_id", tid))
+	if err := errors.Join(checkID(fid), checkID(tid)); err != nil {
+		log.Error("refusing RUN_TASK with an invalid ID", zap.Error(err))
+		if checkID(fid) == nil {
+			a.orphanUpdate(fid, tid, mesos.TaskState_TASK_FAILED, mesos.TaskStatus_REASON_TASK_INVALID, err.Error())
+		}
+		return
+	}
+	if a.tasks[taskKey{fid, tid}] != nil {
+		log.Warn("ignoring RUN_TASK for a task the agent already runs")
+		return
+	}
+	fw := a.addFramework(ev.GetFramework())
+	var cause error
+	switch {
+	case ti.GetExecutor() != nil:
+		cause = errors.New("custom executors are not supported yet")
+	case ti.GetCommand() == nil:
+		cause = errors.New("the task has neither a command nor an executor")
+	}
+	ex := a.newExecutor(fw, tid, nil)
+	t := a.addTask(ex, ti, 0)
+	t.sandbox, t.containerID = ex.directory, ex.containerID
+	log.Info("launching task", zap.String("sandbox", t.sandbox))
+	var spec containerizer.LaunchSpec
+	if cause == nil {
+		spec, cause = a.launchSpec(t, ti.GetContainer())
+	}
+	if cause == nil {
+		cause = createRunDir(ex.directory)
+	}
+	if cause != nil {
+		a.launchFailed(t, cause)
+		return
+	}
+	a.launch([]*task{t}, []containerizer.LaunchSpec{spec})
+}
+
+// runTaskGroup starts every task of a group as its own container under one
+// default executor, with a sandbox each in the executor's tasks/ directory
+// (as Mesos's default executor lays them out).
+func (a *Agent) runTaskGroup(ev *agentpb.Event_RunTaskGroup) {
+	fid, eid := ev.GetFramework().GetId().GetValue(), ev.GetExecutor().GetExecutorId().GetValue()
+	log := a.log.With(zap.String("framework_id", fid), zap.String("executor_id", eid))
+	if err := errors.Join(checkID(fid), checkID(eid)); err != nil {
+		log.Error("refusing RUN_TASK_GROUP with an invalid ID", zap.Error(err))
+		return
+	}
+	var tis []*mesos.TaskInfo
+	var cause error
+	seen := map[string]bool{}
+	for _, ti := range ev.GetTaskGroup().GetTasks() {
+		tid := ti.GetTaskId().GetValue()
+		if checkID(tid) != nil || seen[tid] || a.tasks[taskKey{fid, tid}] != nil {
+			log.Error("dropping a task of a group with an invalid or duplicate ID", zap.String("task_id", tid))
+			continue
+		}
+		seen[tid] = true
+		tis = append(tis, ti)
+		switch {
+		case ti.GetExecutor() != nil:
+			cause = fmt.Errorf("task %s of a task group must not have an executor", tid)
+		case ti.GetCommand() == nil:
+			cause = fmt.Errorf("task %s has no command", tid)
+		}
+	}
+	if len(tis) == 0 {
+		log.Error("ignoring an empty task group")
+		return
+	}
+	fw := a.addFramework(ev.GetFramework())
+	ex := fw.executors[eid]
+	if ex == nil {
+		ex = a.newExecutor(fw, eid, ev.GetExecutor())
+		cause = errors.Join(cause, createRunDir(ex.directory))
+	}
+	a.groups++
+	tasks := make([]*task, len(tis))
+	specs := make([]containerizer.LaunchSpec, len(tis))
+	for i, ti := range tis {
+		t := a.addTask(ex, ti, a.groups)
+		t.sandbox = ex.directory + "/tasks/" + t.key.task
+		t.containerID = formatUUID(newUUID())
+		tasks[i] = t
+		if cause != nil {
+			continue
+		}
+		ci := ti.GetContainer()
+		if ci == nil {
+			ci = ev.GetExecutor().GetContainer()
+		}
+		if specs[i], cause = a.launchSpec(t, ci); cause == nil {
+			cause = mkdir(t.sandbox)
+		}
+	}
+	log.Info("launching task group", zap.Int("tasks", len(tasks)), zap.String("sandbox", ex.directory))
+	if cause != nil {
+		for _, t := range tasks {
+			a.launchFailed(t, cause)
+		}
+		return
+	}
+	a.launch(tasks, specs)
+}
+
+// launch starts the containers in a goroutine. A group is all or nothing:
+// if one launch fails, the ones already started are killed.
+func (a *Agent) launch(tasks []*task, specs []containerizer.LaunchSpec) {
+	a.launching++
+	m := launched{
+		keys:       make([]taskKey, len(tasks)),
+		containers: make([]containerizer.Container, len(tasks)),
+		errs:       make([]error, len(tasks)),
+	}
+	for i, t := range tasks {
+		t.launching = true
+		m.keys[i] = t.key
+	}
+	ctx, c := a.runCtx, a.containerizer
+	go func() {
+		for i, spec := range specs {
+			m.containers[i], m.errs[i] = c.Launch(ctx, spec)
+			if m.errs[i] != nil {
+				m.failed = m.errs[i]
+				break
+			}
+		}
+		if m.failed != nil {
+			for i, cont := range m.containers {
+				if cont != nil {
+					_ = cont.Kill()
+					wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+					_, _ = cont.Wait(wctx)
+					cancel()
+					m.containers[i] = nil
+				}
+			}
+		}
+		a.post(m)
+	}()
+}
+
+func (a *Agent) launched(m launched) {
+	a.launching--
+	for i, key := range m.keys {
+		t := a.tasks[key]
+		c := m.containers[i]
+		if t == nil { // cannot happen: launching tasks are never forgotten
+			if c != nil {
+				_ = c.Kill()
+			}
+			continue
+		}
+		t.launching = false
+		if m.failed != nil {
+			cause := m.errs[i]
+			if cause == nil {
+				cause = fmt.Errorf("another task of the group failed to launch: %w", m.failed)
+			}
+			a.launchFailed(t, cause)
+			continue
+		}
+		t.container = c
+		a.dirty = true
+		ctx := a.runCtx
+		go func() {
+			st, err := c.Wait(ctx)
+			a.post(exited{key: key, container: c, status: st, err: err})
+		}()
+		if t.killRequested {
+			// Killed before it ever ran: no STARTING or RUNNING, no grace.
+			_ = c.Kill()
+			continue
+		}
+		a.update(t, mesos.TaskState_TASK_STARTING, mesos.TaskStatus_SOURCE_EXECUTOR, nil, "")
+		a.update(t, mesos.TaskState_TASK_RUNNING, mesos.TaskStatus_SOURCE_EXECUTOR, nil, "")
+	}
+}
+
+func (a *Agent) launchFailed(t *task, cause error) {
+	a.log.Warn("task launch failed", zap.String("framework_id", t.key.framework),
+		zap.String("task_id", t.key.task), zap.Error(cause))
+	if t.killRequested {
+		reason := mesos.TaskStatus_REASON_TASK_KILLED_DURING_LAUNCH
+		a.update(t, mesos.TaskState_TASK_KILLED, mesos.TaskStatus_SOURCE_AGENT, &reason, "Task killed during launch")
+		return
+	}
+	reason := mesos.TaskStatus_REASON_CONTAINER_LAUNCH_FAILED
+	a.update(t, mesos.TaskState_TASK_FAILED, mesos.TaskStatus_SOURCE_AGENT, &reason, "Failed to launch container: "+cause.Error())
+}
+
+func (a *Agent) exited(m exited) {
+	t := a.tasks[m.key]
+	if t == nil || t.container != m.container {
+		return
+	}
+	t.exited, t.killDeadline = true, time.Time{}
+	a.dirty = true
+	st := m.status
+	var (
+		state  mesos.TaskState
+		source = mesos.TaskStatus_SOURCE_EXECUTOR
+		reason *mesos.TaskStatus_Reason
+		msg    = st.String()
+	)
+	switch {
+	case m.err != nil:
+		state, source = mesos.TaskState_TASK_FAILED, mesos.TaskStatus_SOURCE_AGENT
+		reason = mesos.TaskStatus_REASON_EXECUTOR_TERMINATED.Enum()
+		msg = "Failed to wait for the container: " + m.err.Error()
+	case t.killedDuringLaunch:
+		state, reason, msg = mesos.TaskState_TASK_KILLED, mesos.TaskStatus_REASON_TASK_KILLED_DURING_LAUNCH.Enum(), "Task killed during launch"
+	case t.killRequested:
+		state = mesos.TaskState_TASK_KILLED
+	case st.Message != "":
+		// The containerizer ended it (a memory limit, for example).
+		state, source, reason = mesos.TaskState_TASK_FAILED, mesos.TaskStatus_SOURCE_AGENT, st.Reason.Enum()
+	case st.Success():
+		state = mesos.TaskState_TASK_FINISHED
+	default:
+		state, reason = mesos.TaskState_TASK_FAILED, mesos.TaskStatus_REASON_COMMAND_EXECUTOR_FAILED.Enum()
+	}
+	a.log.Info("task exited", zap.String("framework_id", t.key.framework), zap.String("task_id", t.key.task),
+		zap.Stringer("state", state), zap.String("message", msg))
+	a.update(t, state, source, reason, msg)
+	if t.executor.info != nil && (state == mesos.TaskState_TASK_FAILED || state == mesos.TaskState_TASK_KILLED) {
+		// Default executor semantics: a group lives and dies together.
+		for _, s := range t.executor.tasks {
+			if s.group == t.group && s.live() {
+				a.killTask(s, nil, true)
+			}
+		}
+	}
+}
+
+// launchSpec prepares everything the containerizer needs for t.
+func (a *Agent) launchSpec(t *task, ci *mesos.ContainerInfo) (containerizer.LaunchSpec, error) {
+	env, err := a.environment(t)
+	if err != nil {
+		return containerizer.LaunchSpec{}, err
+	}
+	user := t.info.GetCommand().GetUser()
+	if user == "" {
+		user = a.frameworks[t.key.framework].info.GetUser()
+	}
+	return containerizer.LaunchSpec{
+		ContainerID: t.containerID,
+		Sandbox:     t.sandbox,
+		Command:     t.info.GetCommand(),
+		Container:   ci,
+		Env:         env,
+		Resources:   t.info.GetResources(),
+		User:        user,
+	}, nil
+}
+
+func (a *Agent) liveContainers() int {
+	n := 0
+	for _, t := range a.tasks {
+		if t.container != nil && !t.exited {
+			n++
+		}
+	}
+	return n
+}

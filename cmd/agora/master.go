@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net"
+	"strconv"
+
+	"go.uber.org/zap"
+
+	"github.com/agoraproject/agora/internal/duration"
+	"github.com/agoraproject/agora/master"
+	"github.com/agoraproject/agora/master/api"
+)
+
+type masterFlags struct {
+	cfg          master.Config
+	ip           string
+	advertiseIP  string
+	logLevel     string
+	maxBodyBytes int64
+}
+
+func bindMasterFlags(fs *flag.FlagSet) *masterFlags {
+	mf := &masterFlags{cfg: master.DefaultConfig()}
+	c := &mf.cfg
+	fs.StringVar(&mf.ip, "ip", "0.0.0.0", "IP address to listen on")
+	fs.StringVar(&mf.advertiseIP, "advertise_ip", "", "IP address advertised to agents and frameworks (default: --ip, or this host's first non-loopback address)")
+	fs.IntVar(&c.Port, "port", c.Port, "port to listen on")
+	fs.StringVar(&c.Hostname, "hostname", "", "hostname advertised in MasterInfo (default: the system hostname)")
+	fs.StringVar(&c.WorkDir, "work_dir", "", "directory for the master's durable state")
+	fs.Var(duration.Value{D: &c.AllocationInterval}, "allocation_interval", "period of the batch allocation cycle")
+	fs.Var(duration.Value{D: &c.OfferTimeout}, "offer_timeout", "rescind offers outstanding longer than this (0 = never)")
+	fs.Var(duration.Value{D: &c.AgentPingTimeout}, "agent_ping_timeout", "how often agents are pinged; a ping without a pong in this time is missed")
+	fs.IntVar(&c.MaxAgentPingTimeouts, "max_agent_ping_timeouts", c.MaxAgentPingTimeouts, "missed pings after which an agent is unreachable")
+	fs.IntVar(&c.MaxCompletedFrameworks, "max_completed_frameworks", c.MaxCompletedFrameworks, "completed frameworks kept for the state endpoints")
+	fs.IntVar(&c.MaxCompletedTasksPerFramework, "max_completed_tasks_per_framework", c.MaxCompletedTasksPerFramework, "completed tasks kept per framework")
+	fs.StringVar(&mf.logLevel, "logging_level", "INFO", "log level: DEBUG, INFO, WARNING or ERROR")
+	fs.Int64Var(&mf.maxBodyBytes, "max_request_body_bytes", api.DefaultMaxBodyBytes, "largest accepted request body; larger ones get 413")
+	return mf
+}
+
+// startMaster listens, then runs the master and its HTTP server until ctx
+// ends. ready, if set, receives the listen address once it is bound.
+func startMaster(ctx context.Context, mf *masterFlags, flags map[string]string, log *zap.Logger, ready func(addr string)) error {
+	ln, err := net.Listen("tcp", net.JoinHostPort(mf.ip, strconv.Itoa(mf.cfg.Port)))
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	cfg := mf.cfg
+	cfg.Port = ln.Addr().(*net.TCPAddr).Port
+	cfg.IP = mf.advertiseIP
+	if cfg.IP == "" {
+		cfg.IP = advertisedIP(mf.ip)
+	}
+	cfg.Hostname = hostname(cfg.Hostname)
+	cfg.Flags = flags
+	cfg.Logger = log
+	m, err := master.New(cfg)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	h := api.New(m, log)
+	h.SetMaxBodyBytes(mf.maxBodyBytes)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 2)
+	go func() { errc <- m.Run(ctx) }()
+	go func() { errc <- serve(ctx, ln, h, log) }()
+	log.Info("master listening", zap.String("address", ln.Addr().String()), zap.String("master_id", m.ID()))
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	err = <-errc
+	cancel()
+	<-errc
+	return err
+}
+
+func runMaster(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("agora master", flag.ContinueOnError)
+	mf := bindMasterFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := mf.cfg.Validate(); err != nil {
+		return err
+	}
+	log, _, err := newLogger(mf.logLevel)
+	if err != nil {
+		return err
+	}
+	defer log.Sync()
+	return startMaster(ctx, mf, flagValues(fs), log, nil)
+}

@@ -1,0 +1,397 @@
+package master
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/agoraproject/agora/master/cluster"
+	"github.com/agoraproject/agora/proto/agora/agentpb"
+	mesos "github.com/agoraproject/agora/proto/mesos/v1"
+	"github.com/agoraproject/agora/proto/mesos/v1/scheduler"
+	"github.com/agoraproject/agora/proto/resources"
+)
+
+// AgentStream is an agent's subscription: the events the master sends it.
+type AgentStream struct {
+	AgentID  string
+	StreamID string
+	Events   <-chan *agentpb.Event
+	Done     <-chan struct{}
+}
+
+// SubscribeAgent registers a new agent or reregisters a known one.
+// remoteIP is the address the agent connected from.
+func (m *Master) SubscribeAgent(ctx context.Context, call *agentpb.Call, remoteIP string) (*AgentStream, error) {
+	sub := call.GetSubscribe()
+	if sub == nil || sub.GetAgentInfo() == nil {
+		return nil, invalidf("Expecting 'subscribe.agent_info' to be present")
+	}
+	info := sub.GetAgentInfo()
+	if info.GetHostname() == "" {
+		return nil, invalidf("'agent_info.hostname' must not be empty")
+	}
+	if err := resources.Validate(info.GetResources()); err != nil {
+		return nil, invalidf("invalid 'agent_info.resources': %v", err)
+	}
+	for i, t := range sub.GetTasks() {
+		if t.GetTaskId().GetValue() == "" || t.GetFrameworkId().GetValue() == "" {
+			return nil, invalidf("'subscribe.tasks[%d]' needs a task_id and a framework_id", i)
+		}
+		if err := resources.Validate(t.GetResources()); err != nil {
+			return nil, invalidf("invalid 'subscribe.tasks[%d].resources': %v", i, err)
+		}
+	}
+	var out *AgentStream
+	var refused error
+	err := m.do(ctx, func() { out, refused = m.subscribeAgent(sub, remoteIP) })
+	if err != nil {
+		return nil, err
+	}
+	return out, refused
+}
+
+func (m *Master) subscribeAgent(sub *agentpb.Call_Subscribe, remoteIP string) (*AgentStream, error) {
+	now := m.cfg.Clock.Now()
+	info := sub.GetAgentInfo()
+	id := info.GetId().GetValue()
+	a := m.agents[id]
+	if id == "" {
+		id = fmt.Sprintf("%s-S%d", m.id, m.nextAgent)
+		m.nextAgent++
+	}
+	conn := newAgentConn(m.newStreamID(), m.cfg.EventBuffer)
+	if a == nil {
+		a = &agentRecord{id: id, registeredAt: now, tasks: map[taskKey]*taskRecord{}}
+		m.agents[id] = a
+		m.log.Info("agent registered", zap.String("agent_id", id), zap.String("hostname", info.GetHostname()))
+	} else {
+		if a.conn != nil {
+			a.conn.send(&agentpb.Event{Type: agentpb.Event_ERROR.Enum(), Error: &agentpb.Event_Error{Message: strPtr("agent resubscribed on another connection")}})
+			a.conn.close()
+		}
+		if a.state != agentUnreachable {
+			m.alloc.RemoveAgent(id)
+		}
+		a.reregisteredAt = now
+		m.log.Info("agent reregistered", zap.String("agent_id", id), zap.String("hostname", info.GetHostname()))
+	}
+	a.info = cloneAgentInfo(info, id)
+	a.total = resources.Clone(info.GetResources())
+	a.pid = "slave(1)@" + net.JoinHostPort(remoteIP, strconv.Itoa(int(info.GetPort())))
+	a.version = sub.GetVersion()
+	a.state = agentConnected
+	a.conn = conn
+	a.pingsMissed = 0
+	a.awaitingPong = false
+	a.nextPing = now.Add(m.cfg.AgentPingTimeout)
+	a.unreachableAt = time.Time{}
+
+	m.reconcileAgentTasks(a, sub)
+	m.alloc.AddAgent(id, a.total, m.usedOnAgent(a))
+	m.dirtyAgents[id] = struct{}{}
+
+	interval := m.cfg.AgentPingTimeout.Seconds()
+	conn.send(&agentpb.Event{
+		Type:       agentpb.Event_SUBSCRIBED.Enum(),
+		Subscribed: &agentpb.Event_Subscribed{AgentId: &mesos.AgentID{Value: &id}, PingIntervalSeconds: &interval},
+	})
+	return &AgentStream{AgentID: id, StreamID: conn.streamID, Events: conn.events, Done: conn.done}, nil
+}
+
+// reconcileAgentTasks merges what a (re)registering agent reports with what
+// the master knows. The agent is the authority on what runs; tasks the
+// master believes are on the agent but the agent does not report are gone.
+func (m *Master) reconcileAgentTasks(a *agentRecord, sub *agentpb.Call_Subscribe) {
+	infos := map[string]*mesos.FrameworkInfo{}
+	for _, fi := range sub.GetFrameworks() {
+		infos[fi.GetId().GetValue()] = fi
+	}
+	reported := map[taskKey]bool{}
+	for _, t := range sub.GetTasks() {
+		key := taskKey{t.GetFrameworkId().GetValue(), t.GetTaskId().GetValue()}
+		reported[key] = true
+		f := m.frameworks[key.framework]
+		if f == nil {
+			if m.isCompletedFramework(key.framework) {
+				m.sendAgent(a, shutdownFrameworkEvent(key.framework))
+				continue
+			}
+			f = m.recoverFramework(key.framework, infos[key.framework])
+		}
+		if existing := f.tasks[key.task]; existing != nil {
+			if existing.state == mesos.TaskState_TASK_UNREACHABLE && t.GetState() != existing.state {
+				m.updateTask(f, existing, m.reportedStatus(t, a.id), true)
+			}
+			continue
+		}
+		if f.completedTask(key.task) {
+			// The master already declared this task terminal (for example
+			// LOST while its agent was unreachable); it must not keep running.
+			m.sendAgent(a, killTaskEvent(f.id, key.task, nil))
+			continue
+		}
+		tr := &taskRecord{
+			id: key.task, name: t.GetName(), frameworkID: f.id, agentID: a.id,
+			executorID: t.GetExecutorId().GetValue(), info: taskInfoFromTask(t), state: t.GetState(),
+		}
+		tr.role = taskRole(t.GetResources(), f)
+		tr.resources = resources.AllocateTo(resources.StripAllocation(t.GetResources()), tr.role)
+		if len(t.GetStatuses()) > 0 {
+			tr.statuses = t.GetStatuses()
+			tr.latest = t.GetStatuses()[len(t.GetStatuses())-1]
+		}
+		f.tasks[key.task] = tr
+		a.tasks[key] = tr
+	}
+	for key, t := range a.tasks {
+		if reported[key] {
+			continue
+		}
+		f := m.frameworks[key.framework]
+		if f == nil {
+			delete(a.tasks, key)
+			continue
+		}
+		state := mesos.TaskState_TASK_LOST
+		if f.partitionAware {
+			state = mesos.TaskState_TASK_GONE
+		}
+		status := m.masterStatus(t, state, mesos.TaskStatus_REASON_AGENT_REREGISTERED,
+			"Task was not reported by its agent when it reregistered")
+		if m.updateTask(f, t, status, false) {
+			m.forward(f, status)
+		}
+	}
+}
+
+// recoverFramework creates a record for a framework known only from an
+// agent's report; it stays inactive until the framework resubscribes.
+func (m *Master) recoverFramework(id string, info *mesos.FrameworkInfo) *frameworkRecord {
+	if info == nil {
+		info = &mesos.FrameworkInfo{User: strPtr(""), Name: strPtr("")}
+	}
+	info = cloneFrameworkInfo(info, id)
+	roles, multi, err := frameworkRoles(info)
+	if err != nil {
+		roles, multi = []string{"*"}, false
+	}
+	now := m.cfg.Clock.Now()
+	f := &frameworkRecord{
+		id: id, info: info, roles: roles, multiRole: multi, recovered: true,
+		partitionAware: hasCapability(info, mesos.FrameworkInfo_Capability_PARTITION_AWARE),
+		killingState:   hasCapability(info, mesos.FrameworkInfo_Capability_TASK_KILLING_STATE),
+		registeredAt:   now, disconnectedAt: now,
+		suppressed: map[string]bool{}, tasks: map[string]*taskRecord{},
+	}
+	m.frameworks[id] = f
+	m.alloc.AddFramework(id, roles, nil)
+	m.alloc.SetFrameworkActive(id, false)
+	m.log.Info("framework recovered from agent report", zap.String("framework_id", id))
+	return f
+}
+
+func (m *Master) isCompletedFramework(id string) bool {
+	for _, f := range m.completedFrameworks {
+		if f.id == id {
+			return true
+		}
+	}
+	return false
+}
+
+func (f *frameworkRecord) completedTask(id string) bool {
+	for _, t := range f.completed {
+		if t.id == id {
+			return true
+		}
+	}
+	return false
+}
+
+// usedOnAgent sums the resources of the agent's non-terminal tasks by
+// framework, as the allocator needs them.
+func (m *Master) usedOnAgent(a *agentRecord) map[string][]*mesos.Resource {
+	used := map[string][]*mesos.Resource{}
+	for key, t := range a.tasks {
+		if cluster.IsTerminal(t.state) {
+			continue
+		}
+		used[key.framework] = resources.Add(used[key.framework], t.resources)
+	}
+	return used
+}
+
+// CloseAgentStream tells the master an agent's subscription connection ended.
+func (m *Master) CloseAgentStream(agentID, streamID string) {
+	m.post(func() {
+		a := m.agents[agentID]
+		if a == nil || a.conn == nil || a.conn.streamID != streamID {
+			return
+		}
+		m.disconnectAgent(a, "subscription connection closed")
+	})
+}
+
+// disconnectAgent stops offering an agent whose connection broke; the ping
+// timeouts decide whether it becomes unreachable.
+func (m *Master) disconnectAgent(a *agentRecord, why string) {
+	now := m.cfg.Clock.Now()
+	a.conn.close()
+	a.conn = nil
+	a.state = agentDisconnected
+	m.alloc.SetAgentActive(a.id, false)
+	m.rescindAgentOffers(a, now, true)
+	m.log.Warn("agent disconnected", zap.String("agent_id", a.id), zap.String("reason", why))
+}
+
+// rescindAgentOffers withdraws every offer on an agent; recover says whether
+// the resources go back to the allocator (false when the agent is removed).
+func (m *Master) rescindAgentOffers(a *agentRecord, now time.Time, recover bool) {
+	for _, o := range m.book.ForAgent(a.id) {
+		m.book.Remove(o.ID)
+		if recover {
+			m.alloc.Recover(o.FrameworkID, o.AgentID, o.Resources, 0, now)
+		}
+		if f := m.frameworks[o.FrameworkID]; f != nil {
+			m.sendFramework(f, &scheduler.Event{
+				Type:    scheduler.Event_RESCIND.Enum(),
+				Rescind: &scheduler.Event_Rescind{OfferId: &mesos.OfferID{Value: strPtr(o.ID)}},
+			})
+		}
+	}
+}
+
+// pingAgents pings connected agents and counts missed pongs; an agent that
+// misses MaxAgentPingTimeouts in a row (or stays disconnected that long)
+// becomes unreachable.
+func (m *Master) pingAgents(now time.Time) {
+	for _, a := range m.agents {
+		if a.state == agentUnreachable || now.Before(a.nextPing) {
+			continue
+		}
+		a.nextPing = now.Add(m.cfg.AgentPingTimeout)
+		if a.awaitingPong || a.conn == nil {
+			a.pingsMissed++
+		}
+		if a.pingsMissed >= m.cfg.MaxAgentPingTimeouts {
+			m.markUnreachable(a, now)
+			continue
+		}
+		if a.conn != nil {
+			a.awaitingPong = true
+			m.sendAgent(a, &agentpb.Event{Type: agentpb.Event_PING.Enum(), Ping: &agentpb.Event_Ping{}})
+		}
+	}
+}
+
+// markUnreachable removes an agent's resources from the cluster and reports
+// its tasks: TASK_UNREACHABLE to partition-aware frameworks, TASK_LOST to
+// the others.
+func (m *Master) markUnreachable(a *agentRecord, now time.Time) {
+	m.log.Warn("agent unreachable", zap.String("agent_id", a.id), zap.Int("pings_missed", a.pingsMissed))
+	if a.conn != nil {
+		a.conn.close()
+		a.conn = nil
+	}
+	a.state = agentUnreachable
+	a.unreachableAt = now
+	m.rescindAgentOffers(a, now, false)
+	m.alloc.RemoveAgent(a.id)
+	for key, t := range a.tasks {
+		f := m.frameworks[key.framework]
+		if f == nil {
+			continue
+		}
+		state := mesos.TaskState_TASK_LOST
+		if f.partitionAware {
+			state = mesos.TaskState_TASK_UNREACHABLE
+		}
+		// The allocator already dropped this agent, so nothing is recovered.
+		status := m.masterStatus(t, state, mesos.TaskStatus_REASON_AGENT_REMOVED, "Agent "+a.id+" is unreachable")
+		if m.updateTask(f, t, status, false) {
+			m.forward(f, status)
+		}
+	}
+	failure := &scheduler.Event{Type: scheduler.Event_FAILURE.Enum(), Failure: &scheduler.Event_Failure{AgentId: &mesos.AgentID{Value: strPtr(a.id)}}}
+	for _, f := range m.frameworks {
+		m.sendFramework(f, failure)
+	}
+}
+
+// AgentCall handles an agent's non-subscribe call.
+func (m *Master) AgentCall(ctx context.Context, streamID string, call *agentpb.Call) error {
+	agentID := call.GetAgentId().GetValue()
+	if agentID == "" {
+		return invalidf("Expecting 'agent_id' to be present")
+	}
+	switch call.GetType() {
+	case agentpb.Call_UPDATE:
+		if call.GetUpdate().GetStatus() == nil || call.GetUpdate().GetFrameworkId() == nil {
+			return invalidf("Expecting 'update.status' and 'update.framework_id' to be present")
+		}
+		if call.GetUpdate().GetStatus().GetTaskId().GetValue() == "" {
+			return invalidf("'update.status.task_id' must not be empty")
+		}
+	case agentpb.Call_PONG:
+	default:
+		return invalidf("unsupported agent call type %v", call.GetType())
+	}
+	var refused error
+	err := m.do(ctx, func() {
+		a := m.agents[agentID]
+		if a == nil {
+			refused = &Error{Kind: KindNotFound, Msg: "agent " + agentID + " is not registered"}
+			return
+		}
+		if a.conn == nil || a.conn.streamID != streamID {
+			refused = invalidf("'Mesos-Stream-Id' does not match the subscription of agent %s", agentID)
+			return
+		}
+		switch call.GetType() {
+		case agentpb.Call_PONG:
+			a.awaitingPong = false
+			a.pingsMissed = 0
+		case agentpb.Call_UPDATE:
+			m.agentUpdate(a, call.GetUpdate())
+		}
+	})
+	if err != nil {
+		return err
+	}
+	return refused
+}
+
+func (m *Master) sendAgent(a *agentRecord, e *agentpb.Event) bool {
+	if a.conn == nil {
+		return false
+	}
+	if a.conn.send(e) {
+		return true
+	}
+	m.log.Warn("agent event queue full; closing its subscription", zap.String("agent_id", a.id))
+	m.disconnectAgent(a, "event queue full")
+	return false
+}
+
+func shutdownFrameworkEvent(frameworkID string) *agentpb.Event {
+	return &agentpb.Event{
+		Type:              agentpb.Event_SHUTDOWN_FRAMEWORK.Enum(),
+		ShutdownFramework: &agentpb.Event_ShutdownFramework{FrameworkId: &mesos.FrameworkID{Value: &frameworkID}},
+	}
+}
+
+func killTaskEvent(frameworkID, taskID string, policy *mesos.KillPolicy) *agentpb.Event {
+	return &agentpb.Event{
+		Type: agentpb.Event_KILL_TASK.Enum(),
+		KillTask: &agentpb.Event_KillTask{
+			FrameworkId: &mesos.FrameworkID{Value: &frameworkID},
+			TaskId:      &mesos.TaskID{Value: &taskID},
+			KillPolicy:  policy,
+		},
+	}
+}

@@ -1,0 +1,134 @@
+package master
+
+import (
+	"sort"
+	"time"
+
+	"go.uber.org/zap"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/agoraproject/agora/master/allocator"
+	mesos "github.com/agoraproject/agora/proto/mesos/v1"
+	"github.com/agoraproject/agora/proto/mesos/v1/scheduler"
+	"github.com/agoraproject/agora/proto/resources"
+)
+
+// allocate runs the allocator where something changed (or everywhere when a
+// batch cycle is due) and sends the resulting offers, one OFFERS event per
+// framework.
+func (m *Master) allocate(now time.Time) {
+	var out []allocator.Offer
+	switch {
+	case m.fullAllocation:
+		m.fullAllocation = false
+		m.nextAllocation = now.Add(m.cfg.AllocationInterval)
+		clear(m.dirtyAgents)
+		start := time.Now()
+		out = m.alloc.Allocate(now)
+		m.metrics.observeAllocation(time.Since(start))
+	case len(m.dirtyAgents) > 0:
+		ids := make([]string, 0, len(m.dirtyAgents))
+		for id := range m.dirtyAgents {
+			ids = append(ids, id)
+		}
+		clear(m.dirtyAgents)
+		sort.Strings(ids)
+		start := time.Now()
+		out = m.alloc.AllocateAgents(now, ids...)
+		m.metrics.observeAllocation(time.Since(start))
+	default:
+		return
+	}
+	if len(out) == 0 {
+		return
+	}
+	byFramework := map[string][]*mesos.Offer{}
+	var order []string
+	for _, o := range out {
+		f := m.frameworks[o.FrameworkID]
+		a := m.agents[o.AgentID]
+		if f == nil || f.conn == nil || a == nil || a.state != agentConnected {
+			// The allocator and the loop disagree only transiently; hand the
+			// resources straight back.
+			m.alloc.Recover(o.FrameworkID, o.AgentID, o.Resources, 0, now)
+			continue
+		}
+		rec := m.book.Add(o.FrameworkID, o.AgentID, o.Role, o.Resources, now)
+		if _, seen := byFramework[f.id]; !seen {
+			order = append(order, f.id)
+		}
+		byFramework[f.id] = append(byFramework[f.id], m.offerProto(f, a, rec.ID, o))
+	}
+	for _, id := range order {
+		f := m.frameworks[id]
+		m.sendFramework(f, &scheduler.Event{Type: scheduler.Event_OFFERS.Enum(), Offers: &scheduler.Event_Offers{Offers: byFramework[id]}})
+	}
+}
+
+// offerProto renders an offer for its framework: MULTI_ROLE frameworks see
+// allocation_info, others get resources without it.
+func (m *Master) offerProto(f *frameworkRecord, a *agentRecord, id string, o allocator.Offer) *mesos.Offer {
+	res := o.Resources
+	if !f.multiRole {
+		res = resources.StripAllocation(res)
+	}
+	off := &mesos.Offer{
+		Id:          &mesos.OfferID{Value: strPtr(id)},
+		FrameworkId: &mesos.FrameworkID{Value: strPtr(f.id)},
+		AgentId:     &mesos.AgentID{Value: strPtr(a.id)},
+		Hostname:    strPtr(a.info.GetHostname()),
+		Resources:   res,
+		Attributes:  a.info.GetAttributes(),
+		Domain:      a.info.GetDomain(),
+		Url: &mesos.URL{
+			Scheme:  strPtr("http"),
+			Address: &mesos.Address{Hostname: strPtr(a.info.GetHostname()), Port: int32Ptr(a.info.GetPort())},
+			Path:    strPtr("/slave(1)"),
+		},
+	}
+	if f.multiRole {
+		off.AllocationInfo = &mesos.Resource_AllocationInfo{Role: strPtr(o.Role)}
+	}
+	for _, t := range a.tasks {
+		if t.frameworkID == f.id && t.executorID != "" {
+			off.ExecutorIds = appendExecutor(off.ExecutorIds, t.executorID)
+		}
+	}
+	return off
+}
+
+func appendExecutor(ids []*mesos.ExecutorID, id string) []*mesos.ExecutorID {
+	for _, e := range ids {
+		if e.GetValue() == id {
+			return ids
+		}
+	}
+	return append(ids, &mesos.ExecutorID{Value: strPtr(id)})
+}
+
+// expireOffers rescinds offers outstanding longer than --offer_timeout.
+func (m *Master) expireOffers(now time.Time) {
+	for _, o := range m.book.Expired(now, m.cfg.OfferTimeout) {
+		m.book.Remove(o.ID)
+		m.alloc.Recover(o.FrameworkID, o.AgentID, o.Resources, 0, now)
+		m.dirtyAgents[o.AgentID] = struct{}{}
+		if f := m.frameworks[o.FrameworkID]; f != nil {
+			m.sendFramework(f, &scheduler.Event{Type: scheduler.Event_RESCIND.Enum(), Rescind: &scheduler.Event_Rescind{OfferId: &mesos.OfferID{Value: strPtr(o.ID)}}})
+		}
+		m.log.Debug("offer rescinded after timeout", zap.String("offer_id", o.ID))
+	}
+}
+
+// cloneFrameworkInfo copies a FrameworkInfo with its ID set, so the stored
+// record never aliases a caller's message.
+func cloneFrameworkInfo(info *mesos.FrameworkInfo, id string) *mesos.FrameworkInfo {
+	c := proto.Clone(info).(*mesos.FrameworkInfo)
+	c.Id = &mesos.FrameworkID{Value: strPtr(id)}
+	return c
+}
+
+func cloneAgentInfo(info *mesos.AgentInfo, id string) *mesos.AgentInfo {
+	c := proto.Clone(info).(*mesos.AgentInfo)
+	c.Id = &mesos.AgentID{Value: strPtr(id)}
+	return c
+}

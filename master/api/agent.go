@@ -1,0 +1,50 @@
+package api
+
+import (
+	"net"
+	"net/http"
+
+	"github.com/agoraproject/agora/proto/agora/agentpb"
+)
+
+// agent serves POST /agora/v1/agent, Agora's master<->agent protocol.
+func (h *Handler) agent(w http.ResponseWriter, r *http.Request) {
+	reqCodec, respCodec, ok := negotiate(w, r)
+	if !ok {
+		return
+	}
+	body, ok := h.readBody(w, r)
+	if !ok {
+		return
+	}
+	call := &agentpb.Call{}
+	if err := reqCodec.Unmarshal(body, call); err != nil {
+		httpError(w, http.StatusBadRequest, "Failed to parse body into agent Call: "+err.Error())
+		return
+	}
+	streamID := r.Header.Get("Mesos-Stream-Id")
+	if call.GetType() == agentpb.Call_SUBSCRIBE {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			host = r.RemoteAddr
+		}
+		stream, err := h.m.SubscribeAgent(r.Context(), call, host)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		if streamEvents(w, r, respCodec, stream.StreamID, stream.Events, stream.Done) {
+			h.m.CloseAgentStream(stream.AgentID, stream.StreamID)
+		}
+		return
+	}
+	if streamID == "" {
+		httpError(w, http.StatusBadRequest, "All non-subscribe calls should include the 'Mesos-Stream-Id' header")
+		return
+	}
+	if err := h.m.AgentCall(r.Context(), streamID, call); err != nil {
+		writeError(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusAccepted)
+}

@@ -1,0 +1,320 @@
+package api
+
+import (
+	"encoding/json"
+	"sort"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/agoraproject/agora/master"
+	mesos "github.com/agoraproject/agora/proto/mesos/v1"
+	"github.com/agoraproject/agora/proto/mesosjson"
+	"github.com/agoraproject/agora/proto/resources"
+)
+
+// The functions below render a master.State in the JSON shape of Mesos's
+// /master/state and /master/state-summary, which dashboards and CLIs parse.
+
+type object = map[string]any
+
+func renderState(s *master.State) object {
+	var activated, deactivated, unreachable int
+	agents := make([]object, 0, len(s.Agents))
+	for _, a := range s.Agents {
+		switch {
+		case a.Unreachable:
+			unreachable++
+			continue
+		case a.Connected:
+			activated++
+		default:
+			deactivated++
+		}
+		agents = append(agents, renderAgent(a))
+	}
+	frameworks := make([]object, 0, len(s.Frameworks))
+	for _, f := range s.Frameworks {
+		frameworks = append(frameworks, renderFramework(f))
+	}
+	completed := make([]object, 0, len(s.CompletedFrameworks))
+	for _, f := range s.CompletedFrameworks {
+		completed = append(completed, renderFramework(f))
+	}
+	flags := s.Flags
+	if flags == nil {
+		flags = map[string]string{}
+	}
+	return object{
+		"version":                 master.Version,
+		"git_sha":                 "",
+		"build_date":              "",
+		"build_time":              0,
+		"build_user":              "",
+		"start_time":              seconds(s.Start),
+		"elected_time":            seconds(s.Start),
+		"id":                      s.Info.GetId(),
+		"pid":                     s.Info.GetPid(),
+		"hostname":                s.Info.GetHostname(),
+		"activated_slaves":        activated,
+		"deactivated_slaves":      deactivated,
+		"unreachable_slaves":      unreachable,
+		"leader":                  s.Info.GetPid(),
+		"leader_info":             protoJSON(s.Info),
+		"flags":                   flags,
+		"slaves":                  agents,
+		"frameworks":              frameworks,
+		"completed_frameworks":    completed,
+		"orphan_tasks":            []object{},
+		"unregistered_frameworks": []string{},
+	}
+}
+
+func renderAgent(a master.AgentView) object {
+	return object{
+		"id":                   a.ID,
+		"pid":                  a.PID,
+		"hostname":             a.Info.GetHostname(),
+		"port":                 a.Info.GetPort(),
+		"registered_time":      seconds(a.RegisteredAt),
+		"reregistered_time":    optionalSeconds(a.ReregisteredAt),
+		"resources":            resources.Flatten(a.Total),
+		"used_resources":       resources.Flatten(a.Used),
+		"offered_resources":    resources.Flatten(a.Offered),
+		"reserved_resources":   resources.FlattenReserved(a.Total),
+		"unreserved_resources": resources.Flatten(resources.Unreserved(a.Total)),
+		"attributes":           flattenAttributes(a.Info.GetAttributes()),
+		"active":               a.Connected,
+		"version":              a.Version,
+		"capabilities":         agentCapabilities(a.Info),
+	}
+}
+
+func renderFramework(f master.FrameworkView) object {
+	info := f.Info
+	tasks := make([]object, 0, len(f.Tasks))
+	unreachable := []object{}
+	for _, t := range f.Tasks {
+		if t.State == mesos.TaskState_TASK_UNREACHABLE {
+			unreachable = append(unreachable, renderTask(t))
+			continue
+		}
+		tasks = append(tasks, renderTask(t))
+	}
+	completed := make([]object, 0, len(f.CompletedTasks))
+	for _, t := range f.CompletedTasks {
+		completed = append(completed, renderTask(t))
+	}
+	offers := make([]object, 0, len(f.Offers))
+	for _, o := range f.Offers {
+		offers = append(offers, object{
+			"id": o.ID, "framework_id": o.FrameworkID, "slave_id": o.AgentID,
+			"resources": resources.Flatten(resources.StripAllocation(o.Resources)),
+		})
+	}
+	caps := []string{}
+	for _, c := range info.GetCapabilities() {
+		caps = append(caps, c.GetType().String())
+	}
+	used := resources.Flatten(f.Used)
+	out := object{
+		"id":                  f.ID,
+		"name":                info.GetName(),
+		"user":                info.GetUser(),
+		"hostname":            info.GetHostname(),
+		"webui_url":           info.GetWebuiUrl(),
+		"principal":           info.GetPrincipal(),
+		"failover_timeout":    info.GetFailoverTimeout(),
+		"checkpoint":          info.GetCheckpoint(),
+		"roles":               f.Roles,
+		"capabilities":        caps,
+		"registered_time":     seconds(f.RegisteredAt),
+		"reregistered_time":   optionalSeconds(f.ReregisteredAt),
+		"unregistered_time":   optionalSeconds(f.UnregisteredAt),
+		"active":              f.Connected,
+		"connected":           f.Connected,
+		"recovered":           f.Recovered,
+		"resources":           used,
+		"allocated_resources": used,
+		"used_resources":      used,
+		"offered_resources":   resources.Flatten(f.Offered),
+		"tasks":               tasks,
+		"unreachable_tasks":   unreachable,
+		"completed_tasks":     completed,
+		"offers":              offers,
+		"executors":           []object{},
+		"completed_executors": []object{},
+	}
+	if len(f.Roles) == 1 {
+		out["role"] = f.Roles[0]
+	}
+	return out
+}
+
+func renderTask(t master.TaskView) object {
+	statuses := make([]json.RawMessage, 0, len(t.Statuses))
+	for _, s := range t.Statuses {
+		statuses = append(statuses, protoJSON(s))
+	}
+	out := object{
+		"id":           t.ID,
+		"name":         t.Name,
+		"framework_id": t.FrameworkID,
+		"executor_id":  t.ExecutorID,
+		"slave_id":     t.AgentID,
+		"state":        t.State.String(),
+		"resources":    resources.Flatten(resources.StripAllocation(t.Resources)),
+		"role":         t.Role,
+		"statuses":     statuses,
+	}
+	if t.Info != nil {
+		if t.Info.Labels != nil {
+			out["labels"] = protoJSON(t.Info.Labels)
+		}
+		if t.Info.Discovery != nil {
+			out["discovery"] = protoJSON(t.Info.Discovery)
+		}
+		if t.Info.Container != nil {
+			out["container"] = protoJSON(t.Info.Container)
+		}
+	}
+	return out
+}
+
+func renderSummary(s *master.State) object {
+	agents := make([]object, 0, len(s.Agents))
+	frameworksOnAgent := map[string]map[string]bool{}
+	agentsOfFramework := map[string]map[string]bool{}
+	countsByAgent := map[string]map[string]int{}
+	countsByFramework := map[string]map[string]int{}
+	for _, f := range s.Frameworks {
+		for _, t := range f.Tasks {
+			add(frameworksOnAgent, t.AgentID, f.ID)
+			add(agentsOfFramework, f.ID, t.AgentID)
+			count(countsByAgent, t.AgentID, t.State.String())
+			count(countsByFramework, f.ID, t.State.String())
+		}
+		for _, t := range f.CompletedTasks {
+			count(countsByAgent, t.AgentID, t.State.String())
+			count(countsByFramework, f.ID, t.State.String())
+		}
+	}
+	for _, a := range s.Agents {
+		if a.Unreachable {
+			continue
+		}
+		o := object{
+			"id": a.ID, "pid": a.PID, "hostname": a.Info.GetHostname(),
+			"registered_time":      seconds(a.RegisteredAt),
+			"resources":            resources.Flatten(a.Total),
+			"used_resources":       resources.Flatten(a.Used),
+			"offered_resources":    resources.Flatten(a.Offered),
+			"reserved_resources":   resources.FlattenReserved(a.Total),
+			"unreserved_resources": resources.Flatten(resources.Unreserved(a.Total)),
+			"attributes":           flattenAttributes(a.Info.GetAttributes()),
+			"active":               a.Connected,
+			"version":              a.Version,
+			"framework_ids":        keys(frameworksOnAgent[a.ID]),
+		}
+		addCounts(o, countsByAgent[a.ID])
+		agents = append(agents, o)
+	}
+	frameworks := make([]object, 0, len(s.Frameworks))
+	for _, f := range s.Frameworks {
+		caps := []string{}
+		for _, c := range f.Info.GetCapabilities() {
+			caps = append(caps, c.GetType().String())
+		}
+		o := object{
+			"id": f.ID, "name": f.Info.GetName(), "hostname": f.Info.GetHostname(),
+			"webui_url": f.Info.GetWebuiUrl(), "active": f.Connected, "capabilities": caps,
+			"used_resources":    resources.Flatten(f.Used),
+			"offered_resources": resources.Flatten(f.Offered),
+			"slave_ids":         keys(agentsOfFramework[f.ID]),
+		}
+		addCounts(o, countsByFramework[f.ID])
+		frameworks = append(frameworks, o)
+	}
+	return object{"hostname": s.Info.GetHostname(), "cluster": "", "slaves": agents, "frameworks": frameworks}
+}
+
+var summaryStates = []string{"TASK_STAGING", "TASK_STARTING", "TASK_RUNNING", "TASK_KILLING", "TASK_FINISHED",
+	"TASK_KILLED", "TASK_FAILED", "TASK_LOST", "TASK_ERROR", "TASK_UNREACHABLE"}
+
+func addCounts(o object, counts map[string]int) {
+	for _, s := range summaryStates {
+		o[s] = counts[s]
+	}
+}
+
+func add(m map[string]map[string]bool, k, v string) {
+	if m[k] == nil {
+		m[k] = map[string]bool{}
+	}
+	m[k][v] = true
+}
+
+func count(m map[string]map[string]int, k, state string) {
+	if m[k] == nil {
+		m[k] = map[string]int{}
+	}
+	m[k][state]++
+}
+
+func keys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sortStrings(out)
+	return out
+}
+
+// flattenAttributes renders attributes as Mesos does: scalars as numbers,
+// text as strings, ranges and sets in their text form.
+func flattenAttributes(attrs []*mesos.Attribute) object {
+	out := object{}
+	for _, a := range attrs {
+		switch a.GetType() {
+		case mesos.Value_SCALAR:
+			out[a.GetName()] = a.GetScalar().GetValue()
+		case mesos.Value_TEXT:
+			out[a.GetName()] = a.GetText().GetValue()
+		case mesos.Value_RANGES:
+			out[a.GetName()] = resources.Flatten([]*mesos.Resource{{
+				Name: a.Name, Type: mesos.Value_RANGES.Enum(), Ranges: a.Ranges,
+			}})[a.GetName()]
+		case mesos.Value_SET:
+			out[a.GetName()] = resources.Flatten([]*mesos.Resource{{
+				Name: a.Name, Type: mesos.Value_SET.Enum(), Set: a.Set,
+			}})[a.GetName()]
+		}
+	}
+	return out
+}
+
+func agentCapabilities(info *mesos.AgentInfo) []string {
+	return []string{"MULTI_ROLE", "HIERARCHICAL_ROLE", "RESERVATION_REFINEMENT", "TASK_KILLING_STATE"}
+}
+
+// protoJSON embeds a protobuf message in Mesos's JSON form.
+func protoJSON(m proto.Message) json.RawMessage {
+	b, err := mesosjson.Marshal(m)
+	if err != nil {
+		return json.RawMessage("null")
+	}
+	return b
+}
+
+func seconds(t time.Time) float64 {
+	return float64(t.UnixNano()) / 1e9
+}
+
+func optionalSeconds(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return seconds(t)
+}
+
+func sortStrings(s []string) { sort.Strings(s) }

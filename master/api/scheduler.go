@@ -1,0 +1,53 @@
+package api
+
+import (
+	"net/http"
+
+	"go.uber.org/zap"
+
+	"github.com/agoraproject/agora/proto/mesos/v1/scheduler"
+)
+
+// scheduler serves POST /api/v1/scheduler: SUBSCRIBE opens an event stream,
+// every other call is answered 202 once the master has taken it.
+func (h *Handler) scheduler(w http.ResponseWriter, r *http.Request) {
+	reqCodec, respCodec, ok := negotiate(w, r)
+	if !ok {
+		return
+	}
+	body, ok := h.readBody(w, r)
+	if !ok {
+		return
+	}
+	call := &scheduler.Call{}
+	if err := reqCodec.Unmarshal(body, call); err != nil {
+		httpError(w, http.StatusBadRequest, "Failed to parse body into Call: "+err.Error())
+		return
+	}
+	streamID := r.Header.Get("Mesos-Stream-Id")
+	if call.GetType() == scheduler.Call_SUBSCRIBE {
+		if streamID != "" {
+			httpError(w, http.StatusBadRequest, "Subscribe calls should not include the 'Mesos-Stream-Id' header")
+			return
+		}
+		stream, err := h.m.SubscribeFramework(r.Context(), call)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		h.log.Debug("framework stream opened", zap.String("framework_id", stream.FrameworkID))
+		if streamEvents(w, r, respCodec, stream.StreamID, stream.Events, stream.Done) {
+			h.m.CloseFrameworkStream(stream.FrameworkID, stream.StreamID)
+		}
+		return
+	}
+	if streamID == "" {
+		httpError(w, http.StatusBadRequest, "All non-subscribe calls should include the 'Mesos-Stream-Id' header")
+		return
+	}
+	if err := h.m.FrameworkCall(r.Context(), streamID, call); err != nil {
+		writeError(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusAccepted)
+}

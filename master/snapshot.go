@@ -1,0 +1,160 @@
+package master
+
+import (
+	"context"
+	"sort"
+	"time"
+
+	mesos "github.com/agoraproject/agora/proto/mesos/v1"
+	"github.com/agoraproject/agora/proto/resources"
+)
+
+// State is a point-in-time copy of the cluster for read endpoints. The loop
+// only copies record values into it (the protobuf messages they point to
+// are never mutated); sums are computed afterwards, off the loop.
+type State struct {
+	Info                *mesos.MasterInfo
+	Start               time.Time
+	Flags               map[string]string
+	Agents              []AgentView
+	Frameworks          []FrameworkView
+	CompletedFrameworks []FrameworkView
+}
+
+// AgentView is one agent in a State.
+type AgentView struct {
+	ID             string
+	PID            string
+	Info           *mesos.AgentInfo
+	Total          []*mesos.Resource
+	Used           []*mesos.Resource
+	Offered        []*mesos.Resource
+	Connected      bool
+	Unreachable    bool
+	RegisteredAt   time.Time
+	ReregisteredAt time.Time
+	Version        string
+	tasks          []taskRecord
+}
+
+// FrameworkView is one framework in a State.
+type FrameworkView struct {
+	ID             string
+	Info           *mesos.FrameworkInfo
+	Roles          []string
+	Connected      bool
+	Recovered      bool
+	RegisteredAt   time.Time
+	ReregisteredAt time.Time
+	UnregisteredAt time.Time
+	Used           []*mesos.Resource
+	Offered        []*mesos.Resource
+	Tasks          []TaskView
+	CompletedTasks []TaskView
+	Offers         []OfferView
+}
+
+// TaskView is one task in a State.
+type TaskView struct {
+	ID, Name, FrameworkID, AgentID, ExecutorID, Role string
+	State                                            mesos.TaskState
+	Resources                                        []*mesos.Resource
+	Statuses                                         []*mesos.TaskStatus
+	Info                                             *mesos.TaskInfo
+}
+
+// OfferView is one outstanding offer in a State.
+type OfferView struct {
+	ID, FrameworkID, AgentID string
+	Resources                []*mesos.Resource
+}
+
+// State copies the cluster out of the loop.
+func (m *Master) State(ctx context.Context) (*State, error) {
+	var s *State
+	err := m.do(ctx, func() { s = m.copyState() })
+	if err != nil {
+		return nil, err
+	}
+	s.summarize()
+	return s, nil
+}
+
+func (m *Master) copyState() *State {
+	s := &State{Info: m.info, Start: m.start, Flags: m.cfg.Flags}
+	s.Agents = make([]AgentView, 0, len(m.agents))
+	for _, a := range m.agents {
+		v := AgentView{
+			ID: a.id, PID: a.pid, Info: a.info, Total: a.total, Connected: a.state == agentConnected,
+			Unreachable: a.state == agentUnreachable, RegisteredAt: a.registeredAt,
+			ReregisteredAt: a.reregisteredAt, Version: a.version,
+			tasks: make([]taskRecord, 0, len(a.tasks)),
+		}
+		for _, t := range a.tasks {
+			v.tasks = append(v.tasks, *t)
+		}
+		s.Agents = append(s.Agents, v)
+	}
+	offersByFramework := map[string][]OfferView{}
+	for _, o := range m.book.All() {
+		offersByFramework[o.FrameworkID] = append(offersByFramework[o.FrameworkID],
+			OfferView{ID: o.ID, FrameworkID: o.FrameworkID, AgentID: o.AgentID, Resources: o.Resources})
+	}
+	s.Frameworks = make([]FrameworkView, 0, len(m.frameworks))
+	for _, f := range m.frameworks {
+		s.Frameworks = append(s.Frameworks, frameworkView(f, offersByFramework[f.id]))
+	}
+	for _, f := range m.completedFrameworks {
+		s.CompletedFrameworks = append(s.CompletedFrameworks, frameworkView(f, nil))
+	}
+	return s
+}
+
+func frameworkView(f *frameworkRecord, offers []OfferView) FrameworkView {
+	v := FrameworkView{
+		ID: f.id, Info: f.info, Roles: f.roles, Connected: f.conn != nil, Recovered: f.recovered,
+		RegisteredAt: f.registeredAt, ReregisteredAt: f.reregisteredAt, UnregisteredAt: f.unregisteredAt,
+		Offers: offers, Tasks: make([]TaskView, 0, len(f.tasks)),
+	}
+	for _, t := range f.tasks {
+		v.Tasks = append(v.Tasks, taskView(t))
+	}
+	for _, t := range f.completed {
+		v.CompletedTasks = append(v.CompletedTasks, taskView(t))
+	}
+	return v
+}
+
+func taskView(t *taskRecord) TaskView {
+	return TaskView{
+		ID: t.id, Name: t.name, FrameworkID: t.frameworkID, AgentID: t.agentID, ExecutorID: t.executorID,
+		Role: t.role, State: t.state, Resources: t.resources, Statuses: t.statuses, Info: t.info,
+	}
+}
+
+// summarize computes resource sums and orders everything by ID.
+func (s *State) summarize() {
+	offeredByAgent := map[string][]*mesos.Resource{}
+	for i := range s.Frameworks {
+		f := &s.Frameworks[i]
+		for _, t := range f.Tasks {
+			f.Used = resources.Add(f.Used, resources.StripAllocation(t.Resources))
+		}
+		for _, o := range f.Offers {
+			r := resources.StripAllocation(o.Resources)
+			f.Offered = resources.Add(f.Offered, r)
+			offeredByAgent[o.AgentID] = resources.Add(offeredByAgent[o.AgentID], r)
+		}
+		sort.Slice(f.Tasks, func(a, b int) bool { return f.Tasks[a].ID < f.Tasks[b].ID })
+	}
+	for i := range s.Agents {
+		a := &s.Agents[i]
+		for _, t := range a.tasks {
+			a.Used = resources.Add(a.Used, resources.StripAllocation(t.resources))
+		}
+		a.Offered = offeredByAgent[a.ID]
+		a.tasks = nil
+	}
+	sort.Slice(s.Agents, func(i, j int) bool { return s.Agents[i].ID < s.Agents[j].ID })
+	sort.Slice(s.Frameworks, func(i, j int) bool { return s.Frameworks[i].ID < s.Frameworks[j].ID })
+}

@@ -1,0 +1,53 @@
+package resources
+
+import (
+	"testing"
+
+	mesos "github.com/agoraproject/agora/proto/mesos/v1"
+)
+
+// A typical agent: unreserved resources with a port range, a static
+// reservation for one role, and one task's worth of resources.
+func benchFixtures(b *testing.B) (agent, task []*mesos.Resource) {
+	agent = mustParse(b, "cpus:16;mem:65536;disk:500000;ports:[31000-32000];"+
+		"cpus(ads):4;mem(ads):8192;ports(ads):[40000-40100]")
+	task = mustParse(b, "cpus:0.5;mem:512;ports:[31005-31005,31010-31011];cpus(ads):1")
+	return agent, task
+}
+
+func BenchmarkAdd(b *testing.B) {
+	agent, task := benchFixtures(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		Add(agent, task)
+	}
+}
+
+func BenchmarkSubtract(b *testing.B) {
+	agent, task := benchFixtures(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		Subtract(agent, task)
+	}
+}
+
+func BenchmarkContains(b *testing.B) {
+	agent, task := benchFixtures(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		Contains(agent, task)
+	}
+}
+
+// BenchmarkBookkeeping is the master's cycle for one task: check the
+// request against the offer, take it out, and give it back when it ends.
+func BenchmarkBookkeeping(b *testing.B) {
+	agent, task := benchFixtures(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if !Contains(agent, task) {
+			b.Fatal("task does not fit")
+		}
+		Add(Subtract(agent, task), task)
+	}
+}
