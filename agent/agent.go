@@ -53,14 +53,16 @@ type Agent struct {
 	done chan struct{}
 
 	// Everything below is owned by the loop goroutine.
-	runCtx     context.Context // outlives Run's ctx while tasks drain
-	sess       session
-	frameworks map[string]*framework
-	tasks      map[taskKey]*task
-	updates    *statusupdate.Manager
-	launching  int   // launches in flight
-	removed    error // set by SHUTDOWN
-	dirty      bool  // the snapshot is stale
+	runCtx              context.Context // outlives Run's ctx while tasks drain
+	sess                session
+	frameworks          map[string]*framework
+	tasks               map[taskKey]*task
+	updates             *statusupdate.Manager
+	launching           int // launches in flight
+	groups              int // task groups launched, to number them
+	completedFrameworks []*framework
+	removed             error // set by SHUTDOWN
+	dirty               bool  // the snapshot is stale
 }
 
 // New checks cfg, detects the host's resources and returns an Agent that

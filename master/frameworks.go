@@ -248,10 +248,8 @@ func frameworkRoles(info *mesos.FrameworkInfo) ([]string, bool, error) {
 	if role == "" {
 		role = "*"
 	}
-	if role != "*" {
-		if err := validateRole(role); err != nil {
-			return nil, false, err
-		}
+	if err := validateRole(role); err != nil {
+		return nil, false, err
 	}
 	return []string{role}, false, nil
 }
@@ -262,7 +260,9 @@ func validateRole(r string) error {
 	case r == "":
 		return invalidf("role name must not be empty")
 	case r == "*":
-		return invalidf("role '*' cannot be used by a MULTI_ROLE framework")
+		return nil
+	case strings.Contains(r, "*"):
+		return invalidf("role name %q may only be '*' itself, not contain it", r)
 	case r == "." || r == "..":
 		return invalidf("role name %q is reserved", r)
 	case strings.HasPrefix(r, "-"):

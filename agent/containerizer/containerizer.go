@@ -88,11 +88,12 @@ type ExitStatus struct {
 	Code int
 	// Signal is the signal that ended the main process, or 0.
 	Signal syscall.Signal
-	// Reason and Message, when Reason is set, explain an end the
-	// containerizer caused, such as a memory limit (cgroups); the agent
-	// reports them instead of the exit code.
-	Reason  mesos.TaskStatus_Reason
+	// Message, when set, explains an end the containerizer caused, such as
+	// a memory limit (cgroups), and Reason says which; the agent reports
+	// them instead of the exit code. (Reason alone cannot mark it: its zero
+	// value is a real reason.)
 	Message string
+	Reason  mesos.TaskStatus_Reason
 }
 
 // Success reports whether the main process exited with status 0.

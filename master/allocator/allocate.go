@@ -16,11 +16,7 @@ func (a *Allocator) Allocate(now time.Time) []Offer {
 		a.rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		a.agentScratch = order
 	}
-	var out []Offer
-	for _, ag := range order {
-		out = a.allocateAgent(ag, now, out)
-	}
-	return out
+	return a.run(order, now)
 }
 
 // AllocateAgents is an event-triggered cycle over only the given agents (a
@@ -42,10 +38,23 @@ func (a *Allocator) AllocateAgents(now time.Time, agentIDs ...string) []Offer {
 		}
 	}
 	a.agentScratch = order
-	var out []Offer
+	return a.run(order, now)
+}
+
+// run allocates the agents in order. Offers collect in a reused buffer and
+// are copied out once at the right size: growing a fresh slice to 10,000
+// offers would make several times that in garbage.
+func (a *Allocator) run(order []*agent, now time.Time) []Offer {
+	buf := a.offerScratch[:0]
 	for _, ag := range order {
-		out = a.allocateAgent(ag, now, out)
+		buf = a.allocateAgent(ag, now, buf)
 	}
+	var out []Offer
+	if len(buf) > 0 {
+		out = slices.Clone(buf)
+	}
+	clear(buf) // drop references to the offers' resources
+	a.offerScratch = buf[:0]
 	return out
 }
 
@@ -232,6 +241,7 @@ func (a *Allocator) grant(ag *agent, c *client, withUnres bool, out []Offer) []O
 		}
 	}
 	rs := take(&a.slab.ptrs, n)[:0]
+	ai := a.allocationInfo(r.name)
 	e := ag.allocationOf(c, true)
 	delta := a.delta // zero between uses
 	for p := range ag.pools {
@@ -239,7 +249,7 @@ func (a *Allocator) grant(ag *agent, c *client, withUnres bool, out []Offer) []O
 		if !inCandidate(ag, p, r, withUnres) || free.empty() {
 			continue
 		}
-		rs = a.appendProtos(rs, &ag.pools[p], free, r.name)
+		rs = a.appendProtos(rs, &ag.pools[p], free, ai)
 		delta = a.addDims(delta, free, 1)
 		e.res[p].moveFrom(free)
 	}

@@ -42,9 +42,10 @@ func (c Config) Validate() error {
 
 // Offer is one grant: all the resources offered to one framework, in one
 // role, on one agent. Every resource carries allocation_info.role = Role.
-// Reservation and disk sub-messages are shared with the allocator's
-// templates: treat them as read-only (replacing fields of the top-level
-// Resource, such as AllocationInfo, is fine).
+// The resources of one offer share one AllocationInfo message, and
+// reservation and disk sub-messages are shared with the allocator's
+// templates: treat those as read-only (replacing a field of a Resource, such
+// as setting AllocationInfo to nil, is fine).
 type Offer struct {
 	FrameworkID, AgentID, Role string
 	Resources                  []*mesos.Resource
@@ -76,6 +77,7 @@ type Allocator struct {
 	roleScratch   []*role
 	clientScratch []*client
 	agentScratch  []*agent
+	offerScratch  []Offer
 	delta         []int64
 }
 

@@ -26,7 +26,26 @@ func (a *Allocator) parse(rs []*mesos.Resource) []parsed {
 		if !ok {
 			continue
 		}
-		one, ok := a.single(k, r)
+		var v int64
+		var spans []span
+		var items []string
+		typ := a.kinds.kinds[k].typ
+		switch typ {
+		case mesos.Value_SCALAR:
+			v = toMilli(r.GetScalar().GetValue())
+			ok = v > 0
+		case mesos.Value_RANGES:
+			rg := r.GetRanges().GetRange()
+			spans = make([]span, 0, len(rg))
+			for _, x := range rg {
+				spans = append(spans, span{x.GetBegin(), x.GetEnd()})
+			}
+			spans = normalizeSpans(spans)
+			ok = len(spans) > 0
+		case mesos.Value_SET:
+			items = normalizeSet(append([]string(nil), r.GetSet().GetItem()...))
+			ok = len(items) > 0
+		}
 		if !ok {
 			continue
 		}
@@ -42,42 +61,16 @@ func (a *Allocator) parse(rs []*mesos.Resource) []parsed {
 		if i == len(out) {
 			out = append(out, parsed{resv: resv, allocRole: role})
 		}
-		out[i].r.add(&one)
+		switch g := &out[i].r; typ {
+		case mesos.Value_SCALAR:
+			g.addScalar(k, v)
+		case mesos.Value_RANGES:
+			g.addSpans(k, spans)
+		case mesos.Value_SET:
+			g.addItems(k, items)
+		}
 	}
 	return out
-}
-
-// single converts one resource of kind k.
-func (a *Allocator) single(k int32, r *mesos.Resource) (res, bool) {
-	var q res
-	switch a.kinds.kinds[k].typ {
-	case mesos.Value_SCALAR:
-		v := toMilli(r.GetScalar().GetValue())
-		if v <= 0 {
-			return q, false
-		}
-		if k < numFixed {
-			q.fixed[k] = v
-		} else {
-			q.scalars = []scalarQ{{k, v}}
-		}
-	case mesos.Value_RANGES:
-		var s []span
-		for _, x := range r.GetRanges().GetRange() {
-			s = append(s, span{x.GetBegin(), x.GetEnd()})
-		}
-		if s = normalizeSpans(s); len(s) == 0 {
-			return q, false
-		}
-		q.ranges = []rangeQ{{k, s}}
-	case mesos.Value_SET:
-		items := normalizeSet(append([]string(nil), r.GetSet().GetItem()...))
-		if len(items) == 0 {
-			return q, false
-		}
-		q.sets = []setQ{{k, items}}
-	}
-	return q, true
 }
 
 // count returns how many Resource messages appendProtos makes for q.
@@ -91,21 +84,21 @@ func count(q *res) int {
 	return n
 }
 
-// appendProtos appends q (of pool p) as resources allocated to role. All
+// appendProtos appends q (of pool p) as resources allocated as ai says. All
 // messages come from the slab: an offer costs a handful of allocations per
 // few hundred offers instead of a dozen each.
-func (a *Allocator) appendProtos(dst []*mesos.Resource, p *pool, q *res, role string) []*mesos.Resource {
+func (a *Allocator) appendProtos(dst []*mesos.Resource, p *pool, q *res, ai *mesos.Resource_AllocationInfo) []*mesos.Resource {
 	s := &a.slab
 	for k, v := range q.fixed {
 		if v > 0 {
-			dst = append(dst, a.scalarProto(p, int32(k), v, role))
+			dst = append(dst, a.scalarProto(p, int32(k), v, ai))
 		}
 	}
 	for _, x := range q.scalars {
-		dst = append(dst, a.scalarProto(p, x.kind, x.v, role))
+		dst = append(dst, a.scalarProto(p, x.kind, x.v, ai))
 	}
 	for _, x := range q.ranges {
-		r := a.baseProto(p, x.kind, role)
+		r := a.baseProto(p, x.kind, ai)
 		rs := take(&s.rangesMsgs, 1)
 		rs[0].Range = take(&s.rangePtrs, len(x.spans))
 		vals := take(&s.rangeMsgs, len(x.spans))
@@ -119,15 +112,15 @@ func (a *Allocator) appendProtos(dst []*mesos.Resource, p *pool, q *res, role st
 		dst = append(dst, r)
 	}
 	for _, x := range q.sets {
-		r := a.baseProto(p, x.kind, role)
+		r := a.baseProto(p, x.kind, ai)
 		r.Set = &mesos.Value_Set{Item: append([]string(nil), x.items...)}
 		dst = append(dst, r)
 	}
 	return dst
 }
 
-func (a *Allocator) scalarProto(p *pool, k int32, v int64, role string) *mesos.Resource {
-	r := a.baseProto(p, k, role)
+func (a *Allocator) scalarProto(p *pool, k int32, v int64, ai *mesos.Resource_AllocationInfo) *mesos.Resource {
+	r := a.baseProto(p, k, ai)
 	sc := take(&a.slab.scalars, 1)
 	f := take(&a.slab.f64, 1)
 	f[0] = float64(v) / milli
@@ -136,17 +129,25 @@ func (a *Allocator) scalarProto(p *pool, k int32, v int64, role string) *mesos.R
 	return r
 }
 
-func (a *Allocator) baseProto(p *pool, k int32, role string) *mesos.Resource {
+// allocationInfo returns a fresh AllocationInfo for role, shared by the
+// resources of one offer (they all have that role).
+func (a *Allocator) allocationInfo(role string) *mesos.Resource_AllocationInfo {
+	str := &take(&a.slab.strs, 1)[0]
+	*str = role
+	ai := &take(&a.slab.allocInfos, 1)[0]
+	ai.Role = str
+	return ai
+}
+
+func (a *Allocator) baseProto(p *pool, k int32, ai *mesos.Resource_AllocationInfo) *mesos.Resource {
 	s := &a.slab
 	kd := &a.kinds.kinds[k]
 	r := &take(&s.resources, 1)[0]
-	str := take(&s.strs, 2)
-	str[0], str[1] = kd.name, role
+	name := &take(&s.strs, 1)[0]
+	*name = kd.name
 	typ := &take(&s.types, 1)[0]
 	*typ = kd.typ
-	ai := &take(&s.allocInfos, 1)[0]
-	ai.Role = &str[1]
-	r.Name, r.Type, r.AllocationInfo = &str[0], typ, ai
+	r.Name, r.Type, r.AllocationInfo = name, typ, ai
 	if p.role != nil {
 		// Full slice expression: an append by the caller must not write
 		// into the pool's template.

@@ -138,7 +138,7 @@ func (a *Allocator) client(fw *framework, name string) *client {
 		return fw.clients[i]
 	}
 	c := &client{fw: fw, role: a.role(name), heapIdx: -1}
-	c.share = a.dominant(c.alloc)
+	c.role.members = append(c.role.members, c)
 	fw.clients = slices.Insert(fw.clients, i, c)
 	return c
 }
@@ -183,6 +183,8 @@ func (a *Allocator) maybeDrop(c *client) {
 	fw := c.fw
 	if i := slices.Index(fw.clients, c); i >= 0 {
 		fw.clients = slices.Delete(fw.clients, i, i+1)
+		m := c.role.members
+		c.role.members = slices.Delete(m, slices.Index(m, c), slices.Index(m, c)+1)
 		a.dropFilters(c)
 		a.unref(c.role)
 	}

@@ -27,13 +27,17 @@ type kind struct {
 
 type kindTable struct {
 	kinds []kind
-	index map[string]int32
+	plain [3]map[string]int32 // plain kinds by type and name: no key to build
+	index map[string]int32    // kinds with extra identity, by a built key
 	dims  []string // scalar names; dims 0..3 are cpus, mem, disk, gpus
 	dimOf map[string]int
 }
 
 func newKindTable() kindTable {
 	t := kindTable{index: map[string]int32{}, dimOf: map[string]int{}}
+	for i := range t.plain {
+		t.plain[i] = map[string]int32{}
+	}
 	for _, n := range [numFixed]string{"cpus", "mem", "disk", "gpus"} {
 		t.intern(n, mesos.Value_SCALAR, nil, "")
 	}
@@ -55,13 +59,23 @@ func (t *kindTable) kindOf(r *mesos.Resource) (k int32, ok bool) {
 	if err != nil {
 		return 0, false
 	}
-	return t.intern(r.GetName(), typ, proto.Clone(extra).(*mesos.Resource), string(b)), true
+	return t.intern(r.GetName(), typ, extra, string(b)), true
 }
 
+// intern returns the kind of (name, typ, extra), adding it if new. extra is
+// cloned when added: the caller's messages may change later.
 func (t *kindTable) intern(name string, typ mesos.Value_Type, extra *mesos.Resource, extraKey string) int32 {
-	key := string(rune('0'+typ)) + name + "\x00" + extraKey
-	if k, ok := t.index[key]; ok {
-		return k
+	var key string
+	if extra == nil {
+		if k, ok := t.plain[typ][name]; ok {
+			return k
+		}
+	} else {
+		key = string(rune('0'+typ)) + name + "\x00" + extraKey
+		if k, ok := t.index[key]; ok {
+			return k
+		}
+		extra = proto.Clone(extra).(*mesos.Resource)
 	}
 	dim := -1
 	if typ == mesos.Value_SCALAR {
@@ -75,7 +89,11 @@ func (t *kindTable) intern(name string, typ mesos.Value_Type, extra *mesos.Resou
 	}
 	k := int32(len(t.kinds))
 	t.kinds = append(t.kinds, kind{name: name, typ: typ, dim: dim, extra: extra})
-	t.index[key] = k
+	if extra == nil {
+		t.plain[typ][name] = k
+	} else {
+		t.index[key] = k
+	}
 	return k
 }
 

@@ -48,6 +48,7 @@ func (a *Allocator) Recover(frameworkID, agentID string, rs []*mesos.Resource, r
 			if e.empty() {
 				ag.allocs = slices.DeleteFunc(ag.allocs, func(x *allocation) bool { return x == e })
 				c.nalloc--
+				e.c, ag.spare = nil, e
 			}
 		}
 		if refuse > 0 && c.subscribed && !allEmpty(g.res) {
@@ -76,7 +77,7 @@ func (a *Allocator) groups(fw *framework, ag *agent, rs []*mesos.Resource) []rec
 			out = append(out, recovered{role: role, res: make([]res, len(ag.pools))})
 			i = len(out) - 1
 		}
-		out[i].res[p].add(&g.r)
+		out[i].res[p].moveFrom(&g.r)
 	}
 	return out
 }

@@ -1,6 +1,9 @@
 package allocator
 
-import "sort"
+import (
+	"slices"
+	"sort"
+)
 
 // milli is the fixed-point scale of scalar quantities. Mesos rounds scalar
 // arithmetic to three decimal digits; integers make sums, differences and
@@ -82,35 +85,47 @@ func (r *res) add(o *res) {
 		r.fixed[i] += o.fixed[i]
 	}
 	for _, q := range o.scalars {
-		i := sort.Search(len(r.scalars), func(i int) bool { return r.scalars[i].kind >= q.kind })
-		if i < len(r.scalars) && r.scalars[i].kind == q.kind {
-			r.scalars[i].v += q.v
-			continue
-		}
-		r.scalars = append(r.scalars, scalarQ{})
-		copy(r.scalars[i+1:], r.scalars[i:])
-		r.scalars[i] = q
+		r.addScalar(q.kind, q.v)
 	}
 	for _, q := range o.ranges {
-		i := sort.Search(len(r.ranges), func(i int) bool { return r.ranges[i].kind >= q.kind })
-		if i < len(r.ranges) && r.ranges[i].kind == q.kind {
-			r.ranges[i].spans = spansUnion(r.ranges[i].spans, q.spans)
-			continue
-		}
-		r.ranges = append(r.ranges, rangeQ{})
-		copy(r.ranges[i+1:], r.ranges[i:])
-		r.ranges[i] = rangeQ{q.kind, append([]span(nil), q.spans...)}
+		r.addSpans(q.kind, append([]span(nil), q.spans...))
 	}
 	for _, q := range o.sets {
-		i := sort.Search(len(r.sets), func(i int) bool { return r.sets[i].kind >= q.kind })
-		if i < len(r.sets) && r.sets[i].kind == q.kind {
-			r.sets[i].items = setUnion(r.sets[i].items, q.items)
-			continue
-		}
-		r.sets = append(r.sets, setQ{})
-		copy(r.sets[i+1:], r.sets[i:])
-		r.sets[i] = setQ{q.kind, append([]string(nil), q.items...)}
+		r.addItems(q.kind, append([]string(nil), q.items...))
 	}
+}
+
+func (r *res) addScalar(k int32, v int64) {
+	if k < numFixed {
+		r.fixed[k] += v
+		return
+	}
+	i := sort.Search(len(r.scalars), func(i int) bool { return r.scalars[i].kind >= k })
+	if i < len(r.scalars) && r.scalars[i].kind == k {
+		r.scalars[i].v += v
+		return
+	}
+	r.scalars = slices.Insert(r.scalars, i, scalarQ{k, v})
+}
+
+// addSpans adds normalized spans, taking ownership of s.
+func (r *res) addSpans(k int32, s []span) {
+	i := sort.Search(len(r.ranges), func(i int) bool { return r.ranges[i].kind >= k })
+	if i < len(r.ranges) && r.ranges[i].kind == k {
+		r.ranges[i].spans = spansUnion(r.ranges[i].spans, s)
+		return
+	}
+	r.ranges = slices.Insert(r.ranges, i, rangeQ{k, s})
+}
+
+// addItems adds a normalized set, taking ownership of items.
+func (r *res) addItems(k int32, items []string) {
+	i := sort.Search(len(r.sets), func(i int) bool { return r.sets[i].kind >= k })
+	if i < len(r.sets) && r.sets[i].kind == k {
+		r.sets[i].items = setUnion(r.sets[i].items, items)
+		return
+	}
+	r.sets = slices.Insert(r.sets, i, setQ{k, items})
 }
 
 // sub sets r = r - o, clamped at zero: the allocator never trusts callers to

@@ -10,6 +10,7 @@ type role struct {
 	key     float64 // share / weight: the DRF sort key
 	heapIdx int
 	fws     minHeap[*client] // eligible clients, lowest share first
+	members []*client        // all clients, eligible or not
 	refs    int              // clients + agent pools naming this role
 }
 
@@ -131,13 +132,9 @@ func (a *Allocator) prepare() {
 	for _, r := range a.roles {
 		r.share = a.dominant(r.alloc)
 		r.key = r.share / r.weight
-	}
-	for _, fw := range a.frameworks {
-		for _, c := range fw.clients {
+		for _, c := range r.members {
 			c.share = a.dominant(c.alloc)
 		}
-	}
-	for _, r := range a.roles {
 		r.fws.init()
 	}
 	a.roleHeap.init()

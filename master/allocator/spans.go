@@ -1,9 +1,6 @@
 package allocator
 
-import (
-	"slices"
-	"sort"
-)
+import "slices"
 
 // Span lists are sorted, disjoint and coalesced (no two spans touch), so
 // equality of span lists is equality of the port sets they describe.
@@ -16,7 +13,9 @@ func normalizeSpans(s []span) []span {
 			out = append(out, x)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].lo < out[j].lo })
+	if !slices.IsSortedFunc(out, cmpSpan) {
+		slices.SortFunc(out, cmpSpan)
+	}
 	n := 0
 	for _, x := range out {
 		if n > 0 && (x.lo <= out[n-1].hi || x.lo-1 == out[n-1].hi) {
@@ -27,6 +26,16 @@ func normalizeSpans(s []span) []span {
 		n++
 	}
 	return out[:n]
+}
+
+func cmpSpan(a, b span) int {
+	switch {
+	case a.lo < b.lo:
+		return -1
+	case a.lo > b.lo:
+		return 1
+	}
+	return 0
 }
 
 // spansUnion returns a new list a ∪ b.

@@ -3,26 +3,35 @@ package mesosjson
 import (
 	"sync"
 
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/descriptorpb"
 )
 
-// plan is the precomputed encoding of one message type: its fields in
-// declaration order.
+// plan is the precomputed encoding of one message type.
 type plan struct {
-	fields []field
+	fields []field // in declaration order
+	byNum  []int32 // field number -> index in fields, -1 if none
+	// defaults lists the fields with a default to emit when unset, by
+	// ascending field number.
+	defaults []int
 }
 
-// field is the precomputed encoding of one field.
+// field is the precomputed encoding of one field (or map key or value).
 type field struct {
-	fd protoreflect.FieldDescriptor
+	fd   protoreflect.FieldDescriptor
+	kind protoreflect.Kind
 	// key is the quoted field name followed by a colon.
 	key []byte
-	// emitDefault: write the declared default when the field is unset.
-	emitDefault bool
-	// sub is the plan of the field's message type (of the map value for
-	// maps), nil for scalars.
+	// repeated: a list or a map, encoded as one JSON array or object.
+	repeated bool
+	// def is the JSON of the declared default, written when the field is
+	// unset; nil when there is none or the field is deprecated.
+	def []byte
+	// sub is the plan of the field's message type, nil for scalars.
 	sub *plan
+	// mapKey and mapValue describe the entries of a map field.
+	mapKey, mapValue *field
 }
 
 var (
@@ -51,29 +60,58 @@ func build(md protoreflect.MessageDescriptor, building map[protoreflect.MessageD
 		return p.(*plan)
 	}
 	if p, ok := building[md]; ok {
-		return p // recursive type: filled in by the caller up the stack
+		return p // recursive type: being filled in up the stack
 	}
 	p := &plan{}
 	building[md] = p
 	fds := md.Fields()
 	p.fields = make([]field, fds.Len())
+	maxNum := protowire.Number(0)
 	for i := range p.fields {
 		fd := fds.Get(i)
-		f := field{
-			fd:          fd,
-			key:         append(appendString(nil, string(fd.Name())), ':'),
-			emitDefault: fd.Cardinality() != protoreflect.Repeated && fd.HasDefault() && !deprecated(fd),
+		maxNum = max(maxNum, fd.Number())
+		p.fields[i] = newField(fd, building)
+	}
+	p.byNum = make([]int32, maxNum+1)
+	for i := range p.byNum {
+		p.byNum[i] = -1
+	}
+	for i := range p.fields {
+		p.byNum[p.fields[i].fd.Number()] = int32(i)
+	}
+	for _, i := range p.byNum {
+		if i >= 0 && p.fields[i].def != nil {
+			p.defaults = append(p.defaults, int(i))
 		}
-		vd := fd
-		if fd.IsMap() {
-			vd = fd.MapValue()
-		}
-		if k := vd.Kind(); k == protoreflect.MessageKind || k == protoreflect.GroupKind {
-			f.sub = build(vd.Message(), building)
-		}
-		p.fields[i] = f
 	}
 	return p
+}
+
+func newField(fd protoreflect.FieldDescriptor, building map[protoreflect.MessageDescriptor]*plan) field {
+	f := field{
+		fd:       fd,
+		kind:     fd.Kind(),
+		key:      append(appendString(nil, string(fd.Name())), ':'),
+		repeated: fd.Cardinality() == protoreflect.Repeated,
+	}
+	switch {
+	case fd.IsMap():
+		k, v := newField(fd.MapKey(), building), newField(fd.MapValue(), building)
+		f.mapKey, f.mapValue = &k, &v
+	case f.kind == protoreflect.MessageKind || f.kind == protoreflect.GroupKind:
+		f.sub = build(fd.Message(), building)
+	case !f.repeated && fd.HasDefault() && !deprecated(fd):
+		f.def = appendDefault(nil, fd)
+	}
+	return f
+}
+
+// index returns the index of field num in p.fields, or -1.
+func (p *plan) index(num protowire.Number) int {
+	if num < 0 || int(num) >= len(p.byNum) {
+		return -1
+	}
+	return int(p.byNum[num])
 }
 
 func deprecated(fd protoreflect.FieldDescriptor) bool {

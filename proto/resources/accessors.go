@@ -6,8 +6,9 @@ import (
 	mesos "github.com/agoraproject/agora/proto/mesos/v1"
 )
 
-// Scalar returns the total of the scalar resource name over all roles and
-// allocations, summed in fixed point; 0 if there is none.
+// Scalar returns the total of the scalar resource name over all roles,
+// allocations and revocability, as Mesos's cpus() and mem() do, summed in
+// fixed point; 0 if there is none.
 func Scalar(rs []*mesos.Resource, name string) float64 {
 	var m int64
 	for _, r := range rs {

@@ -1,7 +1,9 @@
 package resources
 
 import (
+	"fmt"
 	"math"
+	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -202,5 +204,47 @@ func TestClone(t *testing.T) {
 	out[0].Reservations[0].Role = proto.String("x")
 	if in[0].Reservations[0].GetRole() != "ads" {
 		t.Error("Clone is shallow")
+	}
+}
+
+// TestLargeSets exercises the indexed path sets take past smallSet items.
+func TestLargeSets(t *testing.T) {
+	var all, even []string
+	for i := range 40 {
+		x := fmt.Sprintf("gpu%d", i)
+		all = append(all, x)
+		if i%2 == 0 {
+			even = append(even, x)
+		}
+	}
+	odd := Subtract(list(st("gpus", "", all...)), list(st("gpus", "", even...)))
+	if len(odd) != 1 || len(odd[0].GetSet().GetItem()) != 20 || odd[0].GetSet().GetItem()[0] != "gpu1" {
+		t.Fatalf("all - even = %s", String(odd))
+	}
+	if !Equal(Add(odd, list(st("gpus", "", even...))), list(st("gpus", "", all...))) {
+		t.Error("odd + even != all")
+	}
+	if Contains(odd, list(st("gpus", "", "gpu2"))) || !Contains(odd, list(st("gpus", "", "gpu39"))) {
+		t.Error("Contains is wrong on a large set")
+	}
+	if err := Validate(list(st("gpus", "", append(all, "gpu33")...))); err == nil || !strings.Contains(err.Error(), "gpu33") {
+		t.Errorf("duplicate in a large set: got %v", err)
+	}
+}
+
+// TestManyIdentities exercises the pool's index, used past indexAt entries.
+func TestManyIdentities(t *testing.T) {
+	var a, b []*mesos.Resource
+	for i := range 100 {
+		role := fmt.Sprintf("r%d", i)
+		a = append(a, sc("cpus", 2, role), volume(1, fmt.Sprint("v", i), role))
+		b = append(b, sc("cpus", 1, role))
+	}
+	diff := Subtract(Add(a, b), b)
+	if !Equal(diff, a) || len(diff) != 200 {
+		t.Fatalf("(a+b)-b has %d items, want a's 200", len(diff))
+	}
+	if got := Scalar(Subtract(a, b), "cpus"); got != 100 {
+		t.Errorf("cpus left = %v, want 100", got)
 	}
 }

@@ -1,6 +1,7 @@
 package resources
 
 import (
+	"fmt"
 	"testing"
 
 	mesos "github.com/agoraproject/agora/proto/mesos/v1"
@@ -49,5 +50,27 @@ func BenchmarkBookkeeping(b *testing.B) {
 			b.Fatal("task does not fit")
 		}
 		Add(Subtract(agent, task), task)
+	}
+}
+
+// BenchmarkLargeRequest guards against quadratic behaviour: a framework may
+// send thousands of items, and the master must not stall on them.
+func BenchmarkLargeRequest(b *testing.B) {
+	var offer, req []*mesos.Resource
+	for i := range uint64(5000) {
+		offer = append(offer, rg("ports", "", 10*i, 10*i+5), st("zones", "", fmt.Sprint("z", i)),
+			sc(fmt.Sprint("r", i), 1, ""))
+		req = append(req, rg("ports", "", 10*i+1, 10*i+2), st("zones", "", fmt.Sprint("z", i)),
+			sc(fmt.Sprint("r", i), 0.5, ""))
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if !Contains(offer, req) {
+			b.Fatal("request does not fit")
+		}
+		Subtract(offer, req)
+		if err := Validate(offer); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -9,7 +9,7 @@
 //
 // Semantics follow Mesos 1.x:
 //   - Two items combine only when they share an identity: name, value type,
-//     reservation stack (last reservation's role, type, principal, labels;
+//     reservation stack (each entry's type, role, principal and labels;
 //     the legacy role/reservation fields count as a one-entry stack),
 //     allocation role, disk identity (source and persistence ID, not the
 //     volume), revocability, sharedness and resource provider.

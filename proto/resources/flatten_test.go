@@ -35,6 +35,13 @@ func TestFlatten(t *testing.T) {
 	}
 }
 
+func TestFlattenSumsVolumesWithDisk(t *testing.T) {
+	got := Flatten(list(volume(10, "v1", "ads"), volume(10, "v1", "ads"), sc("disk", 5, "")))
+	if got["disk"] != 25.0 {
+		t.Errorf("disk = %v, want 25", got["disk"])
+	}
+}
+
 func TestFlattenMixedTypesKeepsFirst(t *testing.T) {
 	got := Flatten(list(rg("ports", "", 1, 2), sc("ports", 5, "")))
 	if got["ports"] != "[1-2]" {

@@ -19,7 +19,8 @@ import (
 // a JSON array of Resource messages instead.
 //
 // Items with the same identity are merged, and zero items dropped, as
-// Mesos does. The error names the offending item.
+// Mesos does; empty input gives an empty, non-nil list. The error names
+// the offending item.
 func Parse(s string) ([]*mesos.Resource, error) {
 	s = strings.TrimSpace(s)
 	if strings.HasPrefix(s, "[") {

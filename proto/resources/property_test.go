@@ -80,7 +80,7 @@ func genPair(rng *rand.Rand) (a, b []*mesos.Resource) {
 func TestPropertyAddSubtract(t *testing.T) {
 	t.Logf("seed %d", *propSeed)
 	rng := rand.New(rand.NewPCG(*propSeed, 0))
-	for i := range 2000 {
+	for i := range 600 {
 		a, b := genPair(rng)
 		sum := Add(a, b)
 		fail := func(what string) {

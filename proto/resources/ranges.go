@@ -43,13 +43,6 @@ func coalesce(s []span) []span {
 	return out
 }
 
-// addSpans returns the union of two coalesced slices as a new slice.
-func addSpans(a, b []span) []span {
-	out := make([]span, 0, len(a)+len(b))
-	out = append(append(out, a...), b...)
-	return coalesce(out)
-}
-
 // subSpans returns a minus b, both coalesced, as a new coalesced slice.
 // One sweep over both: b's spans that end before the current span of a can
 // never touch a later one.

@@ -11,8 +11,8 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/agoraproject/agora/proto/recordio"
 	schedpb "github.com/agoraproject/agora/proto/mesos/v1/scheduler"
+	"github.com/agoraproject/agora/proto/recordio"
 )
 
 // received is one record from the stream reader goroutine.

@@ -8,8 +8,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	mesos "github.com/agoraproject/agora/proto/mesos/v1"
-	"github.com/agoraproject/agora/proto/resources"
 	schedpb "github.com/agoraproject/agora/proto/mesos/v1/scheduler"
+	"github.com/agoraproject/agora/proto/resources"
 )
 
 // handleCall applies one non-SUBSCRIBE call and returns the HTTP status and

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"time"
 
@@ -14,8 +13,8 @@ import (
 
 	"github.com/agoraproject/agora/proto/codec"
 	mesos "github.com/agoraproject/agora/proto/mesos/v1"
-	"github.com/agoraproject/agora/proto/resources"
 	schedpb "github.com/agoraproject/agora/proto/mesos/v1/scheduler"
+	"github.com/agoraproject/agora/proto/resources"
 )
 
 // Agent is one fake agent whose resources the master offers.
@@ -224,41 +223,17 @@ func (m *Master) takeFailure(t schedpb.Call_Type) *failure {
 }
 
 // negotiate picks the request and response codecs, answering 400/415/406
-// as the Mesos master does.
+// as the Mesos master does; the answer defaults to the request's type.
 func negotiate(r *http.Request) (in, out codec.Codec, status int, msg string) {
-	ct := r.Header.Get("Content-Type")
-	if ct == "" {
-		return nil, nil, http.StatusBadRequest, "Expecting 'Content-Type' to be present"
+	in, err := codec.ForContentType(r.Header.Get("Content-Type"))
+	if err == nil {
+		out, err = codec.ForAccept(r.Header.Get("Accept"), in)
 	}
-	in = codecFor(ct)
-	if in == nil {
-		return nil, nil, http.StatusUnsupportedMediaType, "Expecting 'Content-Type' of application/json or application/x-protobuf"
-	}
-	out = in
-	if accept := r.Header.Get("Accept"); accept != "" && !strings.Contains(accept, "*/*") {
-		out = nil
-		for _, part := range strings.Split(accept, ",") {
-			if c := codecFor(part); c != nil {
-				out = c
-				break
-			}
-		}
-		if out == nil {
-			return nil, nil, http.StatusNotAcceptable, "Expecting 'Accept' to allow application/json or application/x-protobuf"
-		}
+	var ce *codec.Error
+	if errors.As(err, &ce) {
+		return nil, nil, ce.HTTPStatus(), ce.Error()
 	}
 	return in, out, 0, ""
-}
-
-func codecFor(mediaType string) codec.Codec {
-	mt, _, _ := strings.Cut(mediaType, ";")
-	mt = strings.TrimSpace(mt)
-	for _, c := range []codec.Codec{codec.Protobuf, codec.JSON} {
-		if mt == c.MediaType() {
-			return c
-		}
-	}
-	return nil
 }
 
 // newUUID returns a random RFC 4122 version 4 UUID as text.

@@ -7,8 +7,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	mesos "github.com/agoraproject/agora/proto/mesos/v1"
-	"github.com/agoraproject/agora/proto/resources"
 	schedpb "github.com/agoraproject/agora/proto/mesos/v1/scheduler"
+	"github.com/agoraproject/agora/proto/resources"
 )
 
 // agent is the fake's book for one agent.

@@ -11,8 +11,8 @@ import (
 
 	"github.com/agoraproject/agora/proto/codec"
 	mesos "github.com/agoraproject/agora/proto/mesos/v1"
-	"github.com/agoraproject/agora/proto/recordio"
 	schedpb "github.com/agoraproject/agora/proto/mesos/v1/scheduler"
+	"github.com/agoraproject/agora/proto/recordio"
 )
 
 // streamBuffer is how many encoded events may wait for a slow framework

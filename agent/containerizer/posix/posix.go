@@ -172,11 +172,11 @@ func (p *process) wait(cmd *exec.Cmd) {
 	if !waitGroupGone(p.pgid, p.reapTimeout) {
 		p.log.Warn("processes of the group survived SIGKILL")
 	}
+	p.log.Debug("exited", zap.Stringer("status", st))
 	p.mu.Lock()
 	p.exited, p.status = true, st
 	p.mu.Unlock()
 	close(p.done)
-	p.log.Debug("exited", zap.Stringer("status", st))
 }
 
 func (p *process) Wait(ctx context.Context) (containerizer.ExitStatus, error) {

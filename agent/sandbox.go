@@ -1,0 +1,94 @@
+package agent
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	mesos "github.com/agoraproject/agora/proto/mesos/v1"
+)
+
+// defaultPath is the tasks' PATH unless their command sets one; tasks do
+// not inherit the agent's environment.
+const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// runDir is an executor run's sandbox:
+// <work_dir>/slaves/<agent>/frameworks/<fw>/executors/<executor>/runs/<container>.
+func (a *Agent) runDir(fid, eid, cid string) string {
+	return filepath.Join(a.cfg.WorkDir, "slaves", a.ID(), "frameworks", fid, "executors", eid, "runs", cid)
+}
+
+// createRunDir creates a run's sandbox and points runs/latest at it.
+func createRunDir(dir string) error {
+	if err := mkdir(dir); err != nil {
+		return err
+	}
+	latest := filepath.Join(filepath.Dir(dir), "latest")
+	// Replace atomically so readers never miss the link.
+	tmp := latest + ".tmp"
+	_ = os.Remove(tmp)
+	if err := os.Symlink(filepath.Base(dir), tmp); err != nil {
+		return fmt.Errorf("creating the latest link: %w", err)
+	}
+	if err := os.Rename(tmp, latest); err != nil {
+		return fmt.Errorf("creating the latest link: %w", err)
+	}
+	return nil
+}
+
+func mkdir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("creating the sandbox: %w", err)
+	}
+	return nil
+}
+
+// checkID rejects IDs that cannot be a path element of a sandbox.
+func checkID(id string) error {
+	switch {
+	case id == "":
+		return errors.New("empty ID")
+	case id == "." || id == "..":
+		return fmt.Errorf("invalid ID %q", id)
+	case len(id) > 255:
+		return fmt.Errorf("ID longer than 255 bytes: %q...", id[:32])
+	case strings.ContainsAny(id, "/\x00"):
+		return fmt.Errorf("ID %q contains '/' or NUL", id)
+	}
+	return nil
+}
+
+// environment returns a task's environment: the MESOS_* variables, then
+// the command's own variables, which may override them (and PATH).
+func (a *Agent) environment(t *task) ([]string, error) {
+	env := map[string]string{
+		"PATH":                 defaultPath,
+		"MESOS_SANDBOX":        t.sandbox,
+		"MESOS_DIRECTORY":      t.sandbox,
+		"MESOS_FRAMEWORK_ID":   t.key.framework,
+		"MESOS_EXECUTOR_ID":    t.executor.id,
+		"MESOS_TASK_ID":        t.key.task,
+		"MESOS_AGENT_ID":       a.ID(),
+		"MESOS_SLAVE_ID":       a.ID(), // pre-1.0 name, still read by old tools
+		"MESOS_AGENT_ENDPOINT": a.endpoint(),
+	}
+	for _, v := range t.info.GetCommand().GetEnvironment().GetVariables() {
+		name := v.GetName()
+		if name == "" || strings.ContainsAny(name, "=\x00") {
+			return nil, fmt.Errorf("invalid environment variable name %q", name)
+		}
+		if v.GetType() == mesos.Environment_Variable_SECRET || v.GetSecret() != nil {
+			return nil, fmt.Errorf("environment variable %s: secrets are not supported", name)
+		}
+		env[name] = v.GetValue()
+	}
+	out := make([]string, 0, len(env))
+	for k, v := range env {
+		out = append(out, k+"="+v)
+	}
+	sort.Strings(out)
+	return out, nil
+}

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net"
+	"strconv"
+
+	"go.uber.org/zap"
+
+	"github.com/agoraproject/agora/agent"
+	"github.com/agoraproject/agora/internal/duration"
+)
+
+type agentFlags struct {
+	cfg      agent.Config
+	ip       string
+	logLevel string
+}
+
+func bindAgentFlags(fs *flag.FlagSet) *agentFlags {
+	af := &agentFlags{cfg: agent.Config{
+		WorkDir:         agent.DefaultWorkDir,
+		Port:            agent.DefaultPort,
+		KillGracePeriod: agent.DefaultKillGracePeriod,
+	}}
+	c := &af.cfg
+	fs.StringVar(&c.Master, "master", "", "master address: host:port or http://host:port (required)")
+	fs.StringVar(&c.WorkDir, "work_dir", c.WorkDir, "directory for sandboxes and agent state")
+	fs.StringVar(&c.Resources, "resources", "", "resources overriding detection, e.g. 'cpus:4;mem:4096;ports:[31000-32000];cpus(ads):2'")
+	fs.StringVar(&c.Attributes, "attributes", "", "attributes, e.g. 'rack:r1;zone:a'")
+	fs.StringVar(&af.ip, "ip", "0.0.0.0", "IP address to listen on")
+	fs.StringVar(&c.IP, "advertise_ip", "", "IP address advertised to the master (default: the address used to reach it)")
+	fs.IntVar(&c.Port, "port", c.Port, "port of the agent's HTTP endpoints")
+	fs.StringVar(&c.Hostname, "hostname", "", "hostname reported to the master (default: the system hostname)")
+	fs.Var(duration.Value{D: &c.KillGracePeriod}, "kill_grace_period", "time between SIGTERM and SIGKILL when the task sets no kill policy")
+	fs.StringVar(&af.logLevel, "logging_level", "INFO", "log level: DEBUG, INFO, WARNING or ERROR")
+	return af
+}
+
+// startAgent binds the agent's port, then runs it and its HTTP server
+// until ctx ends.
+func startAgent(ctx context.Context, af *agentFlags, log *zap.Logger, ready func(addr string)) error {
+	ln, err := net.Listen("tcp", net.JoinHostPort(af.ip, strconv.Itoa(af.cfg.Port)))
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	cfg := af.cfg
+	cfg.Port = ln.Addr().(*net.TCPAddr).Port
+	cfg.Logger = log
+	a, err := agent.New(cfg)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 2)
+	go func() { errc <- a.Run(ctx) }()
+	go func() { errc <- serve(ctx, ln, a.Handler(), log) }()
+	log.Info("agent listening", zap.String("address", ln.Addr().String()), zap.String("master", cfg.Master))
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	err = <-errc
+	cancel()
+	<-errc
+	return err
+}
+
+func runAgent(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("agora agent", flag.ContinueOnError)
+	af := bindAgentFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if af.cfg.Master == "" {
+		return fmt.Errorf("--master is required (host:port of the master)")
+	}
+	log, _, err := newLogger(af.logLevel)
+	if err != nil {
+		return err
+	}
+	defer log.Sync()
+	return startAgent(ctx, af, log, nil)
+}

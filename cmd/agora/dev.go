@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"go.uber.org/zap"
+)
+
+// runDev starts a master and one agent in one process on 127.0.0.1 with a
+// fresh work directory: a working single-machine cluster in one command.
+func runDev(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("agora dev", flag.ContinueOnError)
+	port := fs.Int("port", 5050, "master port")
+	agentPort := fs.Int("agent_port", 5051, "agent port")
+	workDir := fs.String("work_dir", "", "work directory (default: a fresh temporary directory)")
+	res := fs.String("resources", "", "agent resources overriding detection")
+	logLevel := fs.String("logging_level", "INFO", "log level")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	dir := *workDir
+	if dir == "" {
+		var err error
+		if dir, err = os.MkdirTemp("", "agora-dev-"); err != nil {
+			return err
+		}
+	}
+	log, _, err := newLogger(*logLevel)
+	if err != nil {
+		return err
+	}
+	defer log.Sync()
+
+	mfs := flag.NewFlagSet("master", flag.ContinueOnError)
+	mf := bindMasterFlags(mfs)
+	mf.ip, mf.cfg.Port, mf.cfg.WorkDir, mf.cfg.Hostname = "127.0.0.1", *port, filepath.Join(dir, "master"), "localhost"
+	if err := mf.cfg.Validate(); err != nil {
+		return err
+	}
+	afs := flag.NewFlagSet("agent", flag.ContinueOnError)
+	af := bindAgentFlags(afs)
+	af.ip, af.cfg.Port, af.cfg.WorkDir, af.cfg.Resources = "127.0.0.1", *agentPort, filepath.Join(dir, "agent"), *res
+	af.cfg.Hostname, af.cfg.IP = "localhost", "127.0.0.1"
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	masterReady := make(chan string, 1)
+	errc := make(chan error, 2)
+	go func() { errc <- startMaster(ctx, mf, flagValues(mfs), log.Named("dev"), func(a string) { masterReady <- a }) }()
+	var masterAddr string
+	select {
+	case masterAddr = <-masterReady:
+	case err := <-errc:
+		return err
+	}
+	af.cfg.Master = masterAddr
+	agentReady := make(chan string, 1)
+	go func() { errc <- startAgent(ctx, af, log.Named("dev"), func(a string) { agentReady <- a }) }()
+	select {
+	case agentAddr := <-agentReady:
+		fmt.Printf("\nAgora dev cluster is up (work dir %s)\n", dir)
+		fmt.Printf("  master:          http://%s\n", masterAddr)
+		fmt.Printf("  scheduler API:   http://%s/api/v1/scheduler\n", masterAddr)
+		fmt.Printf("  state:           http://%s/master/state\n", masterAddr)
+		fmt.Printf("  metrics:         http://%s/metrics/snapshot\n", masterAddr)
+		fmt.Printf("  agent:           http://%s/state\n", agentAddr)
+		fmt.Printf("Try: go run ./examples/batch --master %s --tasks 5 --cmd 'echo hello from $MESOS_TASK_ID'\n\n", masterAddr)
+	case err := <-errc:
+		return err
+	}
+	err = <-errc
+	cancel()
+	<-errc
+	if err != nil {
+		log.Error("dev cluster stopped", zap.Error(err))
+	}
+	return err
+}
