@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -120,7 +121,9 @@ func TestAgentProtocol(t *testing.T) {
 		t.Fatalf("RUNNING update: %v", st)
 	}
 	// Unacknowledged, the update comes again with the same uuid.
-	again := m.nextUpdate("t1", map[string]bool{})
+	notYet := maps.Clone(seen)
+	delete(notYet, string(st.GetUuid()))
+	again := m.nextUpdate("t1", notYet)
 	if string(again.GetUuid()) != string(st.GetUuid()) {
 		t.Fatalf("resend has uuid %x, want %x", again.GetUuid(), st.GetUuid())
 	}

@@ -30,6 +30,8 @@ type fakeMaster struct {
 	n       int
 	current string // stream ID accepted for calls
 	refuse  int    // answer this many SUBSCRIBEs with 503
+
+	held []*mesos.TaskStatus // updates received but not asked for yet
 }
 
 type fakeStream struct {
@@ -153,16 +155,33 @@ func (m *fakeMaster) nextCall() *agentpb.Call {
 	}
 }
 
-// nextUpdate waits for the next UPDATE for task, skipping other calls and
-// resends of updates already seen.
+// nextUpdate waits for the next UPDATE for task, skipping resends of
+// updates already seen. Updates of other tasks are kept for later calls,
+// since tasks' streams are independent and may interleave.
 func (m *fakeMaster) nextUpdate(task string, seen map[string]bool) *mesos.TaskStatus {
 	m.t.Helper()
-	for {
-		c := m.nextCall()
-		st := c.GetUpdate().GetStatus()
-		if c.GetType() != agentpb.Call_UPDATE || st.GetTaskId().GetValue() != task || seen[string(st.GetUuid())] {
+	for i := 0; ; i++ {
+		var st *mesos.TaskStatus
+		if i < len(m.held) {
+			st = m.held[i]
+		} else {
+			c := m.nextCall()
+			if c.GetType() != agentpb.Call_UPDATE {
+				i--
+				continue
+			}
+			st = c.GetUpdate().GetStatus()
+			m.held = append(m.held, st)
+		}
+		if st.GetTaskId().GetValue() != task {
 			continue
 		}
+		if seen[string(st.GetUuid())] { // a resend
+			m.held = append(m.held[:i], m.held[i+1:]...)
+			i--
+			continue
+		}
+		m.held = append(m.held[:i], m.held[i+1:]...)
 		seen[string(st.GetUuid())] = true
 		return st
 	}

@@ -107,16 +107,16 @@ func (a *Agent) publish() {
 		CompletedFrameworks: []frameworkJSON{},
 	}
 	for _, fw := range a.frameworks {
-		s.Frameworks = append(s.Frameworks, frameworkState(fw))
+		s.Frameworks = append(s.Frameworks, frameworkState(fw, s.ID))
 	}
 	for _, fw := range a.completedFrameworks {
-		s.CompletedFrameworks = append(s.CompletedFrameworks, frameworkState(fw))
+		s.CompletedFrameworks = append(s.CompletedFrameworks, frameworkState(fw, s.ID))
 	}
 	sort.Slice(s.Frameworks, func(i, j int) bool { return s.Frameworks[i].ID < s.Frameworks[j].ID })
 	a.snapshot.Store(s)
 }
 
-func frameworkState(fw *framework) frameworkJSON {
+func frameworkState(fw *framework, agentID string) frameworkJSON {
 	fi := fw.info
 	out := frameworkJSON{
 		ID: fi.GetId().GetValue(), Name: fi.GetName(), User: fi.GetUser(), Hostname: fi.GetHostname(),
@@ -128,16 +128,16 @@ func frameworkState(fw *framework) frameworkJSON {
 		out.Capabilities = append(out.Capabilities, c.GetType().String())
 	}
 	for _, ex := range fw.executors {
-		out.Executors = append(out.Executors, executorState(ex))
+		out.Executors = append(out.Executors, executorState(ex, agentID))
 	}
 	sort.Slice(out.Executors, func(i, j int) bool { return out.Executors[i].ID < out.Executors[j].ID })
 	for _, ex := range fw.completed {
-		out.CompletedExecutors = append(out.CompletedExecutors, executorState(ex))
+		out.CompletedExecutors = append(out.CompletedExecutors, executorState(ex, agentID))
 	}
 	return out
 }
 
-func executorState(ex *executor) executorJSON {
+func executorState(ex *executor, agentID string) executorJSON {
 	out := executorJSON{
 		ID: ex.id, Name: "Command Executor (Task: " + ex.id + ")", Source: ex.id,
 		Container: ex.containerID, Directory: ex.directory, Type: "COMMAND",
@@ -153,23 +153,23 @@ func executorState(ex *executor) executorJSON {
 		// A task whose terminal update is not acknowledged yet is already
 		// completed for readers of state.json.
 		if t.live() {
-			out.Tasks = append(out.Tasks, taskState(t))
+			out.Tasks = append(out.Tasks, taskState(t, agentID))
 		} else {
-			out.CompletedTasks = append(out.CompletedTasks, taskState(t))
+			out.CompletedTasks = append(out.CompletedTasks, taskState(t, agentID))
 		}
 	}
 	for _, t := range ex.completedTasks {
-		out.CompletedTasks = append(out.CompletedTasks, taskState(t))
+		out.CompletedTasks = append(out.CompletedTasks, taskState(t, agentID))
 	}
 	sort.Slice(out.Tasks, func(i, j int) bool { return out.Tasks[i].ID < out.Tasks[j].ID })
 	out.Resources = protores.Flatten(rs)
 	return out
 }
 
-func taskState(t *task) taskJSON {
+func taskState(t *task, agentID string) taskJSON {
 	out := taskJSON{
 		ID: t.key.task, Name: t.info.GetName(), FrameworkID: t.key.framework, ExecutorID: "",
-		AgentID: t.info.GetAgentId().GetValue(), State: t.state.String(),
+		AgentID: agentID, State: t.state.String(),
 		Resources: protores.Flatten(t.info.GetResources()), Statuses: []statusJSON{},
 	}
 	if t.executor.info != nil {
@@ -181,9 +181,6 @@ func taskState(t *task) taskJSON {
 			sj.ContainerStatus = &containerStatusJSON{ContainerID: containerIDJSON(cs.GetContainerId()), ExecutorPID: cs.GetExecutorPid()}
 		}
 		out.Statuses = append(out.Statuses, sj)
-		if out.AgentID == "" {
-			out.AgentID = st.GetAgentId().GetValue()
-		}
 	}
 	return out
 }

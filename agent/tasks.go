@@ -82,9 +82,19 @@ func (a *Agent) addFramework(info *mesos.FrameworkInfo) *framework {
 	id := info.GetId().GetValue()
 	fw := a.frameworks[id]
 	if fw == nil {
-		fw = &framework{executors: map[string]*executor{}}
-		a.frameworks[id] = fw
+		// A framework that comes back keeps its history.
+		for i, c := range a.completedFrameworks {
+			if c.info.GetId().GetValue() == id {
+				fw = c
+				a.completedFrameworks = append(a.completedFrameworks[:i:i], a.completedFrameworks[i+1:]...)
+				break
+			}
+		}
 	}
+	if fw == nil {
+		fw = &framework{executors: map[string]*executor{}}
+	}
+	a.frameworks[id] = fw
 	fw.info = info // the newest info wins: capabilities may have changed
 	return fw
 }

@@ -9,6 +9,8 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/agoraproject/agora/internal/queue"
+
 	"github.com/agoraproject/agora/master/cluster"
 	"github.com/agoraproject/agora/proto/agora/agentpb"
 	mesos "github.com/agoraproject/agora/proto/mesos/v1"
@@ -20,7 +22,7 @@ import (
 type AgentStream struct {
 	AgentID  string
 	StreamID string
-	Events   <-chan *agentpb.Event
+	Events   *queue.Queue[*agentpb.Event]
 	Done     <-chan struct{}
 }
 
@@ -64,7 +66,7 @@ func (m *Master) subscribeAgent(sub *agentpb.Call_Subscribe, remoteIP string) (*
 		id = fmt.Sprintf("%s-S%d", m.id, m.nextAgent)
 		m.nextAgent++
 	}
-	conn := newAgentConn(m.newStreamID(), m.cfg.EventBuffer)
+	conn := newConn[*agentpb.Event](m.newStreamID(), m.cfg.EventBuffer)
 	if a == nil {
 		a = &agentRecord{id: id, registeredAt: now, tasks: map[taskKey]*taskRecord{}}
 		m.agents[id] = a

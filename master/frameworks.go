@@ -8,6 +8,8 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/agoraproject/agora/internal/queue"
+
 	mesos "github.com/agoraproject/agora/proto/mesos/v1"
 	"github.com/agoraproject/agora/proto/mesos/v1/scheduler"
 )
@@ -17,7 +19,7 @@ import (
 type FrameworkStream struct {
 	FrameworkID string
 	StreamID    string
-	Events      <-chan *scheduler.Event
+	Events      *queue.Queue[*scheduler.Event]
 	Done        <-chan struct{}
 }
 
@@ -61,7 +63,7 @@ func (m *Master) subscribeFramework(info *mesos.FrameworkInfo, roles []string, m
 		}
 		f = m.frameworks[id]
 	}
-	conn := newFrameworkConn(m.newStreamID(), m.cfg.EventBuffer)
+	conn := newConn[*scheduler.Event](m.newStreamID(), m.cfg.EventBuffer)
 	if f == nil {
 		if id == "" {
 			id = fmt.Sprintf("%s-%04d", m.id, m.nextFramework)

@@ -35,12 +35,12 @@ var ErrStopped = errors.New("master is not running")
 
 // Master is the state-owning event loop.
 type Master struct {
-	cfg    Config
-	log    *zap.Logger
-	id     string
-	info   *mesos.MasterInfo
-	start  time.Time
-	reqs   chan func()
+	cfg     Config
+	log     *zap.Logger
+	id      string
+	info    *mesos.MasterInfo
+	start   time.Time
+	reqs    chan func()
 	stopped chan struct{}
 
 	frameworks          map[string]*frameworkRecord
@@ -222,6 +222,6 @@ func newUUID() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
-func strPtr(s string) *string    { return &s }
-func int32Ptr(i int32) *int32    { return &i }
+func strPtr(s string) *string       { return &s }
+func int32Ptr(i int32) *int32       { return &i }
 func float64Ptr(f float64) *float64 { return &f }

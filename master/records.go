@@ -3,6 +3,8 @@ package master
 import (
 	"time"
 
+	"github.com/agoraproject/agora/internal/queue"
+
 	"github.com/agoraproject/agora/proto/agora/agentpb"
 	mesos "github.com/agoraproject/agora/proto/mesos/v1"
 	"github.com/agoraproject/agora/proto/mesos/v1/scheduler"
@@ -82,65 +84,30 @@ type taskRecord struct {
 	latest    *mesos.TaskStatus
 }
 
-// frameworkConn is one scheduler subscription. The loop sends on events
-// without blocking; a full buffer ends the subscription.
-type frameworkConn struct {
+// conn is one subscription (a framework's or an agent's). The loop pushes
+// without blocking; a full queue ends the subscription.
+type conn[E any] struct {
 	streamID string
-	events   chan *scheduler.Event
+	events   *queue.Queue[E]
 	done     chan struct{}
 	closed   bool
 }
 
-func newFrameworkConn(streamID string, buffer int) *frameworkConn {
-	return &frameworkConn{streamID: streamID, events: make(chan *scheduler.Event, buffer), done: make(chan struct{})}
+type (
+	frameworkConn = conn[*scheduler.Event]
+	agentConn     = conn[*agentpb.Event]
+)
+
+func newConn[E any](streamID string, buffer int) *conn[E] {
+	return &conn[E]{streamID: streamID, events: queue.New[E](buffer), done: make(chan struct{})}
 }
 
-func (c *frameworkConn) send(e *scheduler.Event) bool {
-	if c.closed {
-		return false
-	}
-	select {
-	case c.events <- e:
-		return true
-	default:
-		return false
-	}
-}
+func (c *conn[E]) send(e E) bool { return !c.closed && c.events.Push(e) }
 
-func (c *frameworkConn) close() {
+func (c *conn[E]) close() {
 	if !c.closed {
 		c.closed = true
-		close(c.done)
-	}
-}
-
-// agentConn is one agent subscription, with the same discipline.
-type agentConn struct {
-	streamID string
-	events   chan *agentpb.Event
-	done     chan struct{}
-	closed   bool
-}
-
-func newAgentConn(streamID string, buffer int) *agentConn {
-	return &agentConn{streamID: streamID, events: make(chan *agentpb.Event, buffer), done: make(chan struct{})}
-}
-
-func (c *agentConn) send(e *agentpb.Event) bool {
-	if c.closed {
-		return false
-	}
-	select {
-	case c.events <- e:
-		return true
-	default:
-		return false
-	}
-}
-
-func (c *agentConn) close() {
-	if !c.closed {
-		c.closed = true
+		c.events.Close()
 		close(c.done)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agoraproject/agora/internal/queue"
 	"github.com/agoraproject/agora/proto/agora/agentpb"
 	mesos "github.com/agoraproject/agora/proto/mesos/v1"
 	"github.com/agoraproject/agora/proto/mesos/v1/scheduler"
@@ -91,14 +92,46 @@ func (h *harness) addAgent(res string, tasks ...*mesos.Task) *AgentStream {
 	return s
 }
 
+// pending holds events drained from a queue but not yet consumed.
+var (
+	pendingMu sync.Mutex
+	pending   = map[any][]any{}
+)
+
+// recv returns the next event of a queue, waiting up to timeout.
+func recv[E any](q *queue.Queue[E], timeout <-chan time.Time) (E, bool) {
+	var zero E
+	for {
+		pendingMu.Lock()
+		if p := pending[q]; len(p) > 0 {
+			pending[q] = p[1:]
+			pendingMu.Unlock()
+			return p[0].(E), true
+		}
+		pendingMu.Unlock()
+		select {
+		case <-q.Ready():
+			items := q.Drain(nil)
+			pendingMu.Lock()
+			for _, it := range items {
+				pending[q] = append(pending[q], it)
+			}
+			pendingMu.Unlock()
+		case <-timeout:
+			return zero, false
+		}
+	}
+}
+
 // next returns the next scheduler event of the given type, skipping
-// heartbeats.
-func (h *harness) next(events <-chan *scheduler.Event, want scheduler.Event_Type) *scheduler.Event {
+// events that may arrive at any time.
+func (h *harness) next(events *queue.Queue[*scheduler.Event], want scheduler.Event_Type) *scheduler.Event {
 	h.t.Helper()
 	timeout := time.After(5 * time.Second)
 	for {
-		select {
-		case e := <-events:
+		e, ok := recv(events, timeout)
+		switch {
+		case ok:
 			if e.GetType() != want && skippable(e.GetType()) {
 				continue
 			}
@@ -106,7 +139,7 @@ func (h *harness) next(events <-chan *scheduler.Event, want scheduler.Event_Type
 				h.t.Fatalf("got event %v, want %v: %v", e.GetType(), want, e)
 			}
 			return e
-		case <-timeout:
+		default:
 			h.t.Fatalf("no %v event within 5s", want)
 		}
 	}
@@ -118,12 +151,13 @@ func skippable(t scheduler.Event_Type) bool {
 	return t == scheduler.Event_HEARTBEAT || t == scheduler.Event_OFFERS || t == scheduler.Event_RESCIND
 }
 
-func (h *harness) nextAgent(events <-chan *agentpb.Event, want agentpb.Event_Type) *agentpb.Event {
+func (h *harness) nextAgent(events *queue.Queue[*agentpb.Event], want agentpb.Event_Type) *agentpb.Event {
 	h.t.Helper()
 	timeout := time.After(5 * time.Second)
 	for {
-		select {
-		case e := <-events:
+		e, ok := recv(events, timeout)
+		switch {
+		case ok:
 			if e.GetType() == agentpb.Event_PING && want != agentpb.Event_PING {
 				continue
 			}
@@ -131,7 +165,7 @@ func (h *harness) nextAgent(events <-chan *agentpb.Event, want agentpb.Event_Typ
 				h.t.Fatalf("agent got event %v, want %v: %v", e.GetType(), want, e)
 			}
 			return e
-		case <-timeout:
+		default:
 			h.t.Fatalf("agent: no %v event within 5s", want)
 		}
 	}
@@ -370,16 +404,12 @@ func TestAgentUnreachableLosesTasks(t *testing.T) {
 	ag := h.addAgent("cpus:2;mem:1024")
 	// Each framework gets the agent in turn; launch one task from each.
 	for i := 0; i < 2; i++ {
-		var fw *FrameworkStream
-		var off *mesos.Offer
-		select {
-		case e := <-plain.Events:
-			fw, off = plain, e.GetOffers().GetOffers()[0]
-		case e := <-aware.Events:
-			fw, off = aware, e.GetOffers().GetOffers()[0]
-		case <-time.After(5 * time.Second):
-			t.Fatal("no offer")
+		// The agent goes to the framework with the lower share first.
+		fw := plain
+		if i == 1 {
+			fw = aware
 		}
+		off := h.next(fw.Events, scheduler.Event_OFFERS).GetOffers().GetOffers()[0]
 		if err := h.call(fw, launch(off.GetId().GetValue(), task("t-"+fw.FrameworkID, ag.AgentID, "cpus:0.5;mem:64"))); err != nil {
 			t.Fatal(err)
 		}

@@ -50,7 +50,9 @@ func runDev(ctx context.Context, args []string) error {
 	defer cancel()
 	masterReady := make(chan string, 1)
 	errc := make(chan error, 2)
-	go func() { errc <- startMaster(ctx, mf, flagValues(mfs), log.Named("dev"), func(a string) { masterReady <- a }) }()
+	go func() {
+		errc <- startMaster(ctx, mf, flagValues(mfs), log.Named("dev"), func(a string) { masterReady <- a })
+	}()
 	var masterAddr string
 	select {
 	case masterAddr = <-masterReady:

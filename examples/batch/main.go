@@ -67,7 +67,7 @@ func run() int {
 	res, err := batch.Run(ctx, cfg)
 	fmt.Fprintf(os.Stderr, "batch: %d finished, %d failed\n", res.Finished, res.Failed)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "batch:", err)
+		fmt.Fprintln(os.Stderr, err) // errors from package batch carry their prefix
 		return 1
 	}
 	return 0

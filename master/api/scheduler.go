@@ -24,6 +24,11 @@ func (h *Handler) scheduler(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, "Failed to parse body into Call: "+err.Error())
 		return
 	}
+	if call.GetType() == scheduler.Call_UNKNOWN {
+		// Unknown enum names decode as unset, so this also catches typos.
+		httpError(w, http.StatusBadRequest, "Expecting 'type' to be present and one of the scheduler call types")
+		return
+	}
 	streamID := r.Header.Get("Mesos-Stream-Id")
 	if call.GetType() == scheduler.Call_SUBSCRIBE {
 		if streamID != "" {

@@ -6,6 +6,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/agoraproject/agora/internal/queue"
 	"github.com/agoraproject/agora/proto/codec"
 	"github.com/agoraproject/agora/proto/recordio"
 )
@@ -14,7 +15,7 @@ import (
 // (done) or the client goes away. It returns true when the client left.
 // Events already queued when done closes are still written, so a final
 // ERROR reaches the client.
-func streamEvents[E proto.Message](w http.ResponseWriter, r *http.Request, c codec.Codec, streamID string, events <-chan E, done <-chan struct{}) bool {
+func streamEvents[E proto.Message](w http.ResponseWriter, r *http.Request, c codec.Codec, streamID string, events *queue.Queue[E], done <-chan struct{}) bool {
 	w.Header().Set("Content-Type", c.MediaType())
 	w.Header().Set("Mesos-Stream-Id", streamID)
 	w.Header().Set("Cache-Control", "no-cache")
@@ -38,33 +39,23 @@ func streamEvents[E proto.Message](w http.ResponseWriter, r *http.Request, c cod
 		buf = buf[:0]
 		return err == nil && rc.Flush() == nil
 	}
+	var batch []E
 	for {
 		select {
 		case <-r.Context().Done():
 			return true
-		case e := <-events:
-			write(e)
-			// Batch whatever else is queued into one write and flush.
-			for more := true; more && len(buf) < 1<<20; {
-				select {
-				case e := <-events:
-					write(e)
-				default:
-					more = false
-				}
+		case <-events.Ready():
+			batch = events.Drain(batch)
+			for _, e := range batch {
+				write(e)
 			}
+			clear(batch)
 			if !flush() {
 				return true
 			}
 		case <-done:
-			for {
-				select {
-				case e := <-events:
-					write(e)
-					continue
-				default:
-				}
-				break
+			for _, e := range events.Drain(nil) {
+				write(e)
 			}
 			flush()
 			return false

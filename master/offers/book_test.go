@@ -32,7 +32,7 @@ func TestBookIndexesAndRemoves(t *testing.T) {
 	if b.Len() != 2 {
 		t.Errorf("Len = %d, want 2", b.Len())
 	}
-	if got := ids(b.Expired(now.Add(2*time.Second), 2*time.Second)); got != "m1-O1" {
+	if got := ids(b.Expired(now.Add(3*time.Second), 2*time.Second)); got != "m1-O1" {
 		t.Errorf("Expired = %s, want m1-O1", got)
 	}
 	if got := b.Expired(now.Add(time.Hour), 0); got != nil {

@@ -13,7 +13,10 @@ import (
 // The encoder does not walk messages with protoreflect, whose per-field
 // cost dominates: it marshals the message with the (table-driven) protobuf
 // encoder and translates the wire bytes, which Go emits in field-number
-// order with repeated fields contiguous and map entries sorted.
+// order with repeated fields contiguous and map entries sorted, followed by
+// the message's unknown fields. Those are recognised and skipped: an
+// unknown number, a wire type that does not fit the field, or a number
+// that breaks the ascending order.
 
 var marshalOpts = proto.MarshalOptions{AllowPartial: true, Deterministic: true}
 
@@ -60,6 +63,7 @@ func appendMessage(b []byte, p *plan, wire []byte) ([]byte, error) {
 	first := true
 	d := 0               // next entry of p.defaults
 	open, count := -1, 0 // the repeated field whose array or object is open
+	last := protowire.Number(0)
 	for len(wire) > 0 {
 		num, typ, n := protowire.ConsumeTag(wire)
 		if n < 0 {
@@ -67,13 +71,14 @@ func appendMessage(b []byte, p *plan, wire []byte) ([]byte, error) {
 		}
 		wire = wire[n:]
 		i := p.index(num)
-		if i < 0 {
+		if i < 0 || !p.fields[i].accepts(typ) || num < last || num == last && open != i {
 			if n = protowire.ConsumeFieldValue(num, typ, wire); n < 0 {
 				return b, errMalformed
 			}
 			wire = wire[n:]
 			continue
 		}
+		last = num
 		f := &p.fields[i]
 		if open >= 0 && open != i {
 			b = closeRepeated(b, &p.fields[open])
@@ -152,7 +157,7 @@ func closeRepeated(b []byte, f *field) []byte {
 // appendElements appends the list elements in one wire field: one element,
 // or several when packed.
 func appendElements(b []byte, f *field, typ protowire.Type, wire []byte, count *int) ([]byte, int, error) {
-	if typ != protowire.BytesType || !packable(f.kind) {
+	if typ != protowire.BytesType || f.wireType == protowire.BytesType {
 		if *count > 0 {
 			b = append(b, ',')
 		}

@@ -25,6 +25,8 @@ type field struct {
 	key []byte
 	// repeated: a list or a map, encoded as one JSON array or object.
 	repeated bool
+	// wireType is the field's wire type (of one element, for lists).
+	wireType protowire.Type
 	// def is the JSON of the declared default, written when the field is
 	// unset; nil when there is none or the field is deprecated.
 	def []byte
@@ -93,6 +95,7 @@ func newField(fd protoreflect.FieldDescriptor, building map[protoreflect.Message
 		kind:     fd.Kind(),
 		key:      append(appendString(nil, string(fd.Name())), ':'),
 		repeated: fd.Cardinality() == protoreflect.Repeated,
+		wireType: wireTypeOf(fd.Kind()),
 	}
 	switch {
 	case fd.IsMap():
@@ -104,6 +107,29 @@ func newField(fd protoreflect.FieldDescriptor, building map[protoreflect.Message
 		f.def = appendDefault(nil, fd)
 	}
 	return f
+}
+
+func wireTypeOf(k protoreflect.Kind) protowire.Type {
+	switch k {
+	case protoreflect.Fixed32Kind, protoreflect.Sfixed32Kind, protoreflect.FloatKind:
+		return protowire.Fixed32Type
+	case protoreflect.Fixed64Kind, protoreflect.Sfixed64Kind, protoreflect.DoubleKind:
+		return protowire.Fixed64Type
+	case protoreflect.StringKind, protoreflect.BytesKind, protoreflect.MessageKind:
+		return protowire.BytesType
+	case protoreflect.GroupKind:
+		return protowire.StartGroupType
+	}
+	return protowire.VarintType
+}
+
+// accepts reports whether a wire field of type typ can be a value of f:
+// the field's own type, or a packed run of a scalar list.
+func (f *field) accepts(typ protowire.Type) bool {
+	if f.mapKey != nil {
+		return typ == protowire.BytesType
+	}
+	return typ == f.wireType || f.repeated && typ == protowire.BytesType && packable(f.kind)
 }
 
 // index returns the index of field num in p.fields, or -1.

@@ -31,16 +31,20 @@ const DefaultAgentResources = "cpus:4;mem:4096;disk:10240;ports:[31000-32000]"
 type Options struct {
 	// Agents to offer; default one agent with DefaultAgentResources.
 	Agents []Agent
-	// AutoOffer makes the master offer free resources by itself: after
-	// SUBSCRIBED, Revive, an ACCEPT that leaves resources unused, and a
-	// task's end. Without it offers go out only when the test calls OfferAll.
+	// AutoOffer makes the master offer free resources by itself, unless
+	// suppressed: after SUBSCRIBED and after every call or task end, to
+	// each agent without an outstanding offer and not filtered. A DECLINE,
+	// or the unused rest of an ACCEPT, filters the agent (refuse_seconds 0
+	// does not) until a task on it ends or the framework revives. Without
+	// AutoOffer offers go out only when the test calls OfferAll.
 	AutoOffer bool
 	// HeartbeatInterval is announced in SUBSCRIBED (default 15s). The fake
 	// sends HEARTBEAT only when the test calls Heartbeat.
 	HeartbeatInterval time.Duration
 	// TaskResult picks the state a launched task moves to after
 	// TASK_RUNNING, and its message. A non-terminal state leaves the task
-	// running until Kill or UpdateTask. Default: TASK_FINISHED.
+	// running until Kill or UpdateTask. Default: TASK_FINISHED. It is
+	// called with the fake's lock held and must not call the Master.
 	TaskResult func(task *mesos.TaskInfo) (mesos.TaskState, string)
 	// Logger; default zap.NewNop().
 	Logger *zap.Logger
