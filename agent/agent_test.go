@@ -61,7 +61,7 @@ func testConfig(t *testing.T, m *fakeMaster) Config {
 		Hostname:        "agent.test",
 		IP:              "127.0.0.1",
 		Port:            5151,
-		Attributes:      "rack:r1;level:3",
+		Attributes:      "rack:r1;level:3;span:[1-10]",
 		Backoff:         10 * time.Millisecond,
 		BackoffMax:      50 * time.Millisecond,
 		StatusUpdates:   statusupdate.Config{InitialBackoff: 300 * time.Millisecond, MaxBackoff: time.Second},
@@ -99,7 +99,7 @@ func TestAgentProtocol(t *testing.T) {
 		sub.GetAgentInfo().GetPort() != 5151 || len(sub.GetTasks()) != 0 || sub.GetVersion() != Version {
 		t.Fatalf("first SUBSCRIBE: %v", sub)
 	}
-	if len(sub.GetAgentInfo().GetResources()) < 4 || len(sub.GetAgentInfo().GetAttributes()) != 2 {
+	if len(sub.GetAgentInfo().GetResources()) < 4 || len(sub.GetAgentInfo().GetAttributes()) != 3 {
 		t.Fatalf("resources/attributes missing: %v", sub.GetAgentInfo())
 	}
 
@@ -365,7 +365,7 @@ func checkState(t *testing.T, a *Agent, task, state string) {
 	if doc.Resources["ports"] != "[31000-32000]" || doc.Resources["cpus"] == nil {
 		t.Errorf("resources %v", doc.Resources)
 	}
-	if doc.Attributes["rack"] != "r1" || doc.Attributes["level"] != 3.0 {
+	if doc.Attributes["rack"] != "r1" || doc.Attributes["level"] != 3.0 || doc.Attributes["span"] != "[1-10]" {
 		t.Errorf("attributes %v", doc.Attributes)
 	}
 	if len(doc.Frameworks) != 1 || len(doc.Frameworks[0].Executors) != 1 ||

@@ -238,3 +238,9 @@ func killTask(fw, task string, grace time.Duration) *agentpb.Event {
 	}
 	return ev
 }
+
+func secretEnv() *mesos.Environment {
+	return &mesos.Environment{Variables: []*mesos.Environment_Variable{{
+		Name: proto.String("TOKEN"), Type: mesos.Environment_Variable_SECRET.Enum(),
+	}}}
+}

@@ -1,8 +1,8 @@
 // Package containerizer defines how the agent starts, signals and waits for
 // the processes of a task or executor, whatever isolates them: plain
 // process groups (posix/), cgroups (cgroups/, later) or Docker (docker/,
-// later). The conformance subpackage is the suite every implementation
-// passes.
+// later). The conformance subpackage is the suite every real
+// implementation passes; fake/ is an in-memory one for tests.
 //
 // The agent owns task state, sandboxes and environment; a containerizer
 // only runs what LaunchSpec describes and reports how it ended. It does not

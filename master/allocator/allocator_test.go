@@ -216,7 +216,7 @@ func TestRecoverIgnoresWhatIsNotHeld(t *testing.T) {
 	offers := a.Allocate(t0)
 	expectOffers(t, offers, "F1@A1/r cpus:2;mem:64")
 	declineAll(a, offers, 0, t0)
-	declineAll(a, offers, 0, t0)                               // twice: no double free
+	declineAll(a, offers, 0, t0)                              // twice: no double free
 	a.Recover("F2", "A1", withRole("r", rs("cpus:5")), 0, t0) // never held
 	a.Recover("F1", "nope", offers[0].Resources, 0, t0)
 	expectOffers(t, a.Allocate(t0), "F1@A1/r cpus:2;mem:64")

@@ -29,7 +29,7 @@ type kindTable struct {
 	kinds []kind
 	plain [3]map[string]int32 // plain kinds by type and name: no key to build
 	index map[string]int32    // kinds with extra identity, by a built key
-	dims  []string // scalar names; dims 0..3 are cpus, mem, disk, gpus
+	dims  []string            // scalar names; dims 0..3 are cpus, mem, disk, gpus
 	dimOf map[string]int
 }
 
@@ -113,7 +113,7 @@ func reservationOf(r *mesos.Resource) (reservation, error) {
 			return reservation{role: "*"}, nil
 		}
 		ri := &mesos.Resource_ReservationInfo{Role: proto.String(*r.Role)} //nolint:staticcheck
-		if old := r.Reservation; old != nil {                               //nolint:staticcheck
+		if old := r.Reservation; old != nil {                              //nolint:staticcheck
 			ri.Type = mesos.Resource_ReservationInfo_DYNAMIC.Enum()
 			ri.Principal, ri.Labels = old.Principal, old.Labels
 		} else {

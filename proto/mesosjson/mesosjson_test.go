@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
 	mesos "github.com/agoraproject/agora/proto/mesos/v1"
@@ -207,5 +208,34 @@ func TestUnmarshalErrors(t *testing.T) {
 				t.Errorf("%s: error %q does not mention %q", tt.in, err, s)
 			}
 		}
+	}
+}
+
+// TestUnknownFieldsSkipped: unknown fields, including values of known
+// fields that protobuf keeps as unknown (wrong wire types), must not appear
+// in the output or duplicate a key. (Go treats proto2 enums as open: the
+// last value, 99, wins and is written as a number.)
+func TestUnknownFieldsSkipped(t *testing.T) {
+	wire, _ := proto.Marshal(&scheduler.Call{
+		Type:     scheduler.Call_REVIVE.Enum(),
+		Revive:   &scheduler.Call_Revive{Roles: []string{"a"}},
+		Suppress: &scheduler.Call_Suppress{},
+	})
+	wire = protowire.AppendTag(wire, 2, protowire.VarintType) // type = 99: no such enum value
+	wire = protowire.AppendVarint(wire, 99)
+	wire = protowire.AppendTag(wire, 6, protowire.VarintType) // kill as a varint: wrong wire type
+	wire = protowire.AppendVarint(wire, 1)
+	wire = protowire.AppendTag(wire, 999, protowire.BytesType) // unknown number
+	wire = protowire.AppendString(wire, "x")
+	var c scheduler.Call
+	if err := proto.Unmarshal(wire, &c); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Marshal(&c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"type":99,"revive":{"roles":["a"]},"suppress":{}}`; string(got) != want {
+		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }

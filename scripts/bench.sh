@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The short benchmark run behind `make bench` (well under two minutes): the
+# headline figures of BENCHMARKS.md, as medians of a few runs on one core.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+count="${COUNT:-5}"
+
+median() { sort -n | awk '{a[NR]=$1} END {if (NR==0) print "n/a"; else print a[int((NR+1)/2)]}'; }
+
+run() { go test -run '^$' -cpu 1 "$@" 2>/dev/null; }
+
+echo "== allocator (one core, $count runs)"
+out=$(run -bench 'BenchmarkAllocate10kAgents1kFrameworks$|BenchmarkAllocateNewAgent$' -count "$count" ./master/allocator/)
+for b in BenchmarkAllocate10kAgents1kFrameworks BenchmarkAllocateNewAgent; do
+	ns=$(echo "$out" | awk -v b="$b" '$1==b {print $3}' | median)
+	echo "$b: median $ns ns/op"
+done
+
+echo "== master memory (10k agents, 100k tasks)"
+out=$(run -bench 'BenchmarkMasterMemory$' -benchtime 1x -count 1 ./master/)
+echo "$out" | awk '$1=="BenchmarkMasterMemory" {for (i=1;i<=NF;i++) if ($i ~ /^B\//) print $(i-1), $i}'
+
+echo "== Mesos JSON encoding vs protojson"
+run -bench 'Marshal' -count 1 ./proto/mesosjson/ | grep -E '^Benchmark' || true
