@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/agoraproject/agora/agent/containerizer"
 	mesos "github.com/agoraproject/agora/proto/mesos/v1"
 )
 
@@ -91,4 +92,25 @@ func (a *Agent) environment(t *task) ([]string, error) {
 	}
 	sort.Strings(out)
 	return out, nil
+}
+
+// launchSpec prepares everything the containerizer needs for t.
+func (a *Agent) launchSpec(t *task, ci *mesos.ContainerInfo) (containerizer.LaunchSpec, error) {
+	env, err := a.environment(t)
+	if err != nil {
+		return containerizer.LaunchSpec{}, err
+	}
+	user := t.info.GetCommand().GetUser()
+	if user == "" {
+		user = a.frameworks[t.key.framework].info.GetUser()
+	}
+	return containerizer.LaunchSpec{
+		ContainerID: t.containerID,
+		Sandbox:     t.sandbox,
+		Command:     t.info.GetCommand(),
+		Container:   ci,
+		Env:         env,
+		Resources:   t.info.GetResources(),
+		User:        user,
+	}, nil
 }

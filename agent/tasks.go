@@ -144,6 +144,8 @@ func (a *Agent) runTask(ev *agentpb.Event_RunTask) {
 		cause = errors.New("custom executors are not supported yet")
 	case ti.GetCommand() == nil:
 		cause = errors.New("the task has neither a command nor an executor")
+	case len(ti.GetCommand().GetUris()) > 0:
+		cause = errors.New("fetching command URIs is not supported yet")
 	}
 	ex := a.newExecutor(fw, tid, nil)
 	t := a.addTask(ex, ti, 0)
@@ -189,6 +191,8 @@ func (a *Agent) runTaskGroup(ev *agentpb.Event_RunTaskGroup) {
 			cause = fmt.Errorf("task %s of a task group must not have an executor", tid)
 		case ti.GetCommand() == nil:
 			cause = fmt.Errorf("task %s has no command", tid)
+		case len(ti.GetCommand().GetUris()) > 0:
+			cause = fmt.Errorf("task %s: fetching command URIs is not supported yet", tid)
 		}
 	}
 	if len(tis) == 0 {
@@ -358,27 +362,6 @@ func (a *Agent) exited(m exited) {
 			}
 		}
 	}
-}
-
-// launchSpec prepares everything the containerizer needs for t.
-func (a *Agent) launchSpec(t *task, ci *mesos.ContainerInfo) (containerizer.LaunchSpec, error) {
-	env, err := a.environment(t)
-	if err != nil {
-		return containerizer.LaunchSpec{}, err
-	}
-	user := t.info.GetCommand().GetUser()
-	if user == "" {
-		user = a.frameworks[t.key.framework].info.GetUser()
-	}
-	return containerizer.LaunchSpec{
-		ContainerID: t.containerID,
-		Sandbox:     t.sandbox,
-		Command:     t.info.GetCommand(),
-		Container:   ci,
-		Env:         env,
-		Resources:   t.info.GetResources(),
-		User:        user,
-	}, nil
 }
 
 func (a *Agent) liveContainers() int {

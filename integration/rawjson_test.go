@@ -94,7 +94,7 @@ func checkOffer(t *testing.T, o offer, a *agentProc) {
 	if len(rs) == 0 {
 		t.Fatalf("ports without ranges: %v", names["ports"])
 	}
-	r0 := rs[0].(map[string]any)
+	r0, _ := rs[0].(map[string]any)
 	for _, k := range []string{"begin", "end"} {
 		if _, isNumber := r0[k].(float64); !isNumber {
 			raw, _ := json.Marshal(r0[k])
