@@ -126,7 +126,7 @@ func (m *Master) reconcileAgentTasks(a *agentRecord, sub *agentpb.Call_Subscribe
 			f = m.recoverFramework(key.framework, infos[key.framework])
 		}
 		if existing := f.tasks[key.task]; existing != nil {
-			if existing.state == mesos.TaskState_TASK_UNREACHABLE && t.GetState() != existing.state {
+			if existing.state == mesos.TaskState_TASK_UNREACHABLE && t.GetState() != existing.state && !cluster.IsTerminal(t.GetState()) {
 				m.updateTask(f, existing, m.reportedStatus(t, a.id), true)
 			}
 			continue
@@ -146,6 +146,12 @@ func (m *Master) reconcileAgentTasks(a *agentRecord, sub *agentpb.Call_Subscribe
 		if len(t.GetStatuses()) > 0 {
 			tr.statuses = t.GetStatuses()
 			tr.latest = t.GetStatuses()[len(t.GetStatuses())-1]
+		}
+		if cluster.IsTerminal(tr.state) {
+			// Ended while the master was away; its terminal update is still
+			// being retried by the agent.
+			f.completed = append(f.completed, tr)
+			continue
 		}
 		f.tasks[key.task] = tr
 		a.tasks[key] = tr

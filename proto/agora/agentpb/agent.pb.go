@@ -368,7 +368,8 @@ func (x *Event) GetError() *Event_Error {
 type Call_Subscribe struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	AgentInfo *v1.AgentInfo          `protobuf:"bytes,1,req,name=agent_info,json=agentInfo" json:"agent_info,omitempty"`
-	// Non-terminal tasks the agent runs, each with its latest status.
+	// Tasks the agent runs, and ended tasks whose terminal update is not yet
+	// acknowledged, each with its latest status.
 	Tasks []*v1.Task `protobuf:"bytes,2,rep,name=tasks" json:"tasks,omitempty"`
 	// The frameworks of those tasks.
 	Frameworks []*v1.FrameworkInfo `protobuf:"bytes,3,rep,name=frameworks" json:"frameworks,omitempty"`
