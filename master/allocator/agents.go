@@ -105,6 +105,9 @@ func (a *Allocator) AddAgent(agentID string, total []*mesos.Resource, used map[s
 			ag.allocationOf(c, true).res[p].add(&take)
 			a.charge(c, &take, 1)
 		}
+		if !fw.known && len(fw.clients) == 0 {
+			delete(a.frameworks, id) // it turned out to hold nothing here
+		}
 	}
 }
 
