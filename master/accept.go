@@ -8,6 +8,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/agoraproject/agora/master/cluster"
 	"github.com/agoraproject/agora/master/offers"
 	"github.com/agoraproject/agora/proto/agora/agentpb"
 	mesos "github.com/agoraproject/agora/proto/mesos/v1"
@@ -36,16 +37,24 @@ func refuseDuration(f *mesos.Filters) time.Duration {
 // allocator with the framework's filter.
 func (m *Master) accept(f *frameworkRecord, offerIDs []*mesos.OfferID, ops []*mesos.Offer_Operation, filters *mesos.Filters) {
 	now := m.cfg.Clock.Now()
+	if len(ops) == 0 {
+		// An ACCEPT without operations is a DECLINE.
+		m.decline(f, offerIDs, filters)
+		return
+	}
+	if len(offerIDs) == 0 {
+		m.dropLaunches(f, ops, "No offers specified")
+		return
+	}
 	taken, problem := m.takeOffers(f, offerIDs)
 	if problem != "" {
+		// Every offer named is used up, valid or not (as in Mesos); the
+		// valid ones go back without a filter.
 		for _, o := range taken {
 			m.alloc.Recover(f.id, o.AgentID, o.Resources, 0, now)
 			m.dirtyAgents[o.AgentID] = struct{}{}
 		}
 		m.dropLaunches(f, ops, problem)
-		return
-	}
-	if len(taken) == 0 {
 		return
 	}
 	agentID := taken[0].AgentID
@@ -72,9 +81,27 @@ func (m *Master) accept(f *frameworkRecord, offerIDs []*mesos.OfferID, ops []*me
 	m.dirtyAgents[agentID] = struct{}{}
 }
 
-// takeOffers removes the named offers from the book. It returns a problem
-// when any offer is unknown, someone else's, repeated, or on another agent;
-// the offers it did take are returned so the caller can give them back.
+// decline returns each named offer of this framework to the allocator with
+// the framework's filter. Offers may be on several agents; unknown offers
+// and other frameworks' are ignored, as Mesos does.
+func (m *Master) decline(f *frameworkRecord, ids []*mesos.OfferID, filters *mesos.Filters) {
+	now := m.cfg.Clock.Now()
+	refuse := refuseDuration(filters)
+	for _, id := range ids {
+		o, ok := m.book.Get(id.GetValue())
+		if !ok || o.FrameworkID != f.id {
+			continue
+		}
+		m.book.Remove(o.ID)
+		m.alloc.Recover(f.id, o.AgentID, o.Resources, refuse, now)
+		m.dirtyAgents[o.AgentID] = struct{}{}
+	}
+}
+
+// takeOffers removes the framework's named offers from the book. It returns
+// a problem when any offer is unknown, someone else's, repeated, or on
+// another agent or role than the first; every offer of this framework it
+// found is taken, so the caller can give them all back.
 func (m *Master) takeOffers(f *frameworkRecord, ids []*mesos.OfferID) ([]*offers.Offer, string) {
 	var taken []*offers.Offer
 	problem := ""
@@ -94,10 +121,12 @@ func (m *Master) takeOffers(f *frameworkRecord, ids []*mesos.OfferID) ([]*offers
 			continue
 		}
 		seen[v] = true
-		if len(taken) > 0 && taken[0].AgentID != o.AgentID {
+		switch {
+		case len(taken) == 0:
+		case taken[0].AgentID != o.AgentID:
 			problem = "Offers " + taken[0].ID + " and " + v + " are on different agents"
-			// Offers not taken stay outstanding.
-			continue
+		case taken[0].Role != o.Role:
+			problem = "Offers " + taken[0].ID + " and " + v + " are allocated to different roles"
 		}
 		m.book.Remove(v)
 		taken = append(taken, o)
@@ -172,16 +201,20 @@ func (m *Master) launchGroup(f *frameworkRecord, a *agentRecord, lg *mesos.Offer
 		return fail("LAUNCH_GROUP needs at least one task")
 	}
 	left := remaining
-	var need []*mesos.Resource
+	execID := exec.GetExecutorId().GetValue()
+	var execRes []*mesos.Resource
 	if len(exec.GetResources()) > 0 {
 		if err := resources.Validate(exec.GetResources()); err != nil {
 			return fail("invalid executor resources: " + err.Error())
 		}
-		er := m.allocatedForm(f, exec.GetResources())
-		if !resources.Contains(left, er) {
-			return fail("executor resources exceed the offered resources")
+		// A running executor already holds its resources.
+		if !m.executorRunning(f, a, execID) {
+			execRes = m.allocatedForm(f, exec.GetResources())
+			if !resources.Contains(left, execRes) {
+				return fail("executor resources exceed the offered resources")
+			}
+			left = resources.Subtract(left, execRes)
 		}
-		left = resources.Subtract(left, er)
 	}
 	type launch struct {
 		t    *mesos.TaskInfo
@@ -203,18 +236,15 @@ func (m *Master) launchGroup(f *frameworkRecord, a *agentRecord, lg *mesos.Offer
 			}
 		}
 		left = resources.Subtract(left, res)
-		need = resources.Add(need, res)
 		launches = append(launches, launch{t, res, role})
 	}
-	execRes := m.allocatedForm(f, exec.GetResources())
 	for i, l := range launches {
-		res := l.res
+		t := m.addTask(f, a, l.t, l.res, l.role, execID)
 		if i == 0 {
-			// The executor's resources are accounted with the first task
-			// and released when it ends.
-			res = resources.Add(res, execRes)
+			// The executor's resources ride with one of its live tasks and
+			// are released when its last task ends (see updateTask).
+			t.executorResources = execRes
 		}
-		m.addTask(f, a, l.t, res, l.role, exec.GetExecutorId().GetValue())
 	}
 	m.sendAgent(a, &agentpb.Event{
 		Type:         agentpb.Event_RUN_TASK_GROUP.Enum(),
@@ -274,7 +304,7 @@ func (m *Master) validateTask(f *frameworkRecord, a *agentRecord, t *mesos.TaskI
 	return res, role, ""
 }
 
-func (m *Master) addTask(f *frameworkRecord, a *agentRecord, t *mesos.TaskInfo, res []*mesos.Resource, role, executorID string) {
+func (m *Master) addTask(f *frameworkRecord, a *agentRecord, t *mesos.TaskInfo, res []*mesos.Resource, role, executorID string) *taskRecord {
 	tr := &taskRecord{
 		id: t.GetTaskId().GetValue(), name: t.GetName(), frameworkID: f.id, agentID: a.id,
 		executorID: executorID, role: role, info: t, resources: res, state: mesos.TaskState_TASK_STAGING,
@@ -282,4 +312,25 @@ func (m *Master) addTask(f *frameworkRecord, a *agentRecord, t *mesos.TaskInfo, 
 	f.tasks[tr.id] = tr
 	a.tasks[taskKey{f.id, tr.id}] = tr
 	m.metrics.countState(mesos.TaskState_TASK_STAGING)
+	return tr
+}
+
+// executorRunning reports whether the framework has a live task of the
+// given executor on the agent.
+func (m *Master) executorRunning(f *frameworkRecord, a *agentRecord, executorID string) bool {
+	return m.executorHeir(f, a.id, executorID, nil) != nil
+}
+
+// executorHeir returns a live task of the executor on the agent other than
+// except, or nil: the task that carries the executor's resources next.
+func (m *Master) executorHeir(f *frameworkRecord, agentID, executorID string, except *taskRecord) *taskRecord {
+	if executorID == "" {
+		return nil
+	}
+	for _, t := range f.tasks {
+		if t != except && t.agentID == agentID && t.executorID == executorID && !cluster.IsTerminal(t.state) {
+			return t
+		}
+	}
+	return nil
 }

@@ -77,6 +77,9 @@ func (m *Master) subscribeAgent(sub *agentpb.Call_Subscribe, remoteIP string) (*
 			a.conn.close()
 		}
 		if a.state != agentUnreachable {
+			// Offers still outstanding (the agent resubscribed without its
+			// old stream ending) die with the allocator's view of the agent.
+			m.rescindAgentOffers(a, now, false)
 			m.alloc.RemoveAgent(id)
 		}
 		a.reregisteredAt = now
@@ -93,15 +96,26 @@ func (m *Master) subscribeAgent(sub *agentpb.Call_Subscribe, remoteIP string) (*
 	a.nextPing = now.Add(m.cfg.AgentPingTimeout)
 	a.unreachableAt = time.Time{}
 
-	m.reconcileAgentTasks(a, sub)
-	m.alloc.AddAgent(id, a.total, m.usedOnAgent(a))
-	m.dirtyAgents[id] = struct{}{}
-
+	// SUBSCRIBED comes first: the agent ignores anything before it, such as
+	// the kills reconciliation may send.
 	interval := m.cfg.AgentPingTimeout.Seconds()
 	conn.send(&agentpb.Event{
 		Type:       agentpb.Event_SUBSCRIBED.Enum(),
 		Subscribed: &agentpb.Event_Subscribed{AgentId: &mesos.AgentID{Value: &id}, PingIntervalSeconds: &interval},
 	})
+	m.reconcileAgentTasks(a, sub)
+	for key, policy := range a.pendingKills {
+		if a.tasks[key] != nil {
+			m.sendAgent(a, killTaskEvent(key.framework, key.task, policy))
+		}
+	}
+	a.pendingKills = nil
+	m.alloc.AddAgent(id, a.total, m.usedOnAgent(a))
+	if a.conn != conn {
+		// The new stream already failed (its queue filled up).
+		m.alloc.SetAgentActive(id, false)
+	}
+	m.dirtyAgents[id] = struct{}{}
 	return &AgentStream{AgentID: id, StreamID: conn.streamID, Events: conn.events, Done: conn.done}, nil
 }
 
@@ -229,7 +243,7 @@ func (m *Master) usedOnAgent(a *agentRecord) map[string][]*mesos.Resource {
 		if cluster.IsTerminal(t.state) {
 			continue
 		}
-		used[key.framework] = resources.Add(used[key.framework], t.resources)
+		used[key.framework] = resources.Add(used[key.framework], resources.Add(t.resources, t.executorResources))
 	}
 	return used
 }
@@ -266,10 +280,7 @@ func (m *Master) rescindAgentOffers(a *agentRecord, now time.Time, recover bool)
 			m.alloc.Recover(o.FrameworkID, o.AgentID, o.Resources, 0, now)
 		}
 		if f := m.frameworks[o.FrameworkID]; f != nil {
-			m.sendFramework(f, &scheduler.Event{
-				Type:    scheduler.Event_RESCIND.Enum(),
-				Rescind: &scheduler.Event_Rescind{OfferId: &mesos.OfferID{Value: strPtr(o.ID)}},
-			})
+			m.sendFramework(f, rescindEvent(o.ID))
 		}
 	}
 }

@@ -113,10 +113,14 @@ func (m *Master) expireOffers(now time.Time) {
 		m.alloc.Recover(o.FrameworkID, o.AgentID, o.Resources, 0, now)
 		m.dirtyAgents[o.AgentID] = struct{}{}
 		if f := m.frameworks[o.FrameworkID]; f != nil {
-			m.sendFramework(f, &scheduler.Event{Type: scheduler.Event_RESCIND.Enum(), Rescind: &scheduler.Event_Rescind{OfferId: &mesos.OfferID{Value: strPtr(o.ID)}}})
+			m.sendFramework(f, rescindEvent(o.ID))
 		}
 		m.log.Debug("offer rescinded after timeout", zap.String("offer_id", o.ID))
 	}
+}
+
+func rescindEvent(offerID string) *scheduler.Event {
+	return &scheduler.Event{Type: scheduler.Event_RESCIND.Enum(), Rescind: &scheduler.Event_Rescind{OfferId: &mesos.OfferID{Value: strPtr(offerID)}}}
 }
 
 // cloneFrameworkInfo copies a FrameworkInfo with its ID set, so the stored

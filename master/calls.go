@@ -2,6 +2,7 @@ package master
 
 import (
 	"context"
+	"slices"
 
 	"go.uber.org/zap"
 
@@ -98,7 +99,7 @@ func (m *Master) dispatch(f *frameworkRecord, call *scheduler.Call) {
 		m.accept(f, a.GetOfferIds(), a.GetOperations(), a.GetFilters())
 	case scheduler.Call_DECLINE:
 		d := call.GetDecline()
-		m.accept(f, d.GetOfferIds(), nil, d.GetFilters())
+		m.decline(f, d.GetOfferIds(), d.GetFilters())
 	case scheduler.Call_REVIVE:
 		roles := call.GetRevive().GetRoles()
 		for _, r := range roles {
@@ -115,7 +116,9 @@ func (m *Master) dispatch(f *frameworkRecord, call *scheduler.Call) {
 			roles = f.roles
 		}
 		for _, r := range roles {
-			f.suppressed[r] = true
+			if slices.Contains(f.roles, r) {
+				f.suppressed[r] = true
+			}
 		}
 		m.alloc.Suppress(f.id, roles)
 	case scheduler.Call_KILL:
@@ -179,5 +182,16 @@ func (m *Master) updateFramework(f *frameworkRecord, u *scheduler.Call_UpdateFra
 		f.suppressed[r] = true
 	}
 	m.alloc.UpdateFramework(f.id, roles, u.GetSuppressedRoles())
+	// Offers allocated to a role the framework left are rescinded.
+	now := m.cfg.Clock.Now()
+	for _, o := range m.book.ForFramework(f.id) {
+		if slices.Contains(roles, o.Role) {
+			continue
+		}
+		m.book.Remove(o.ID)
+		m.alloc.Recover(f.id, o.AgentID, o.Resources, 0, now)
+		m.dirtyAgents[o.AgentID] = struct{}{}
+		m.sendFramework(f, rescindEvent(o.ID))
+	}
 	m.fullAllocation = true
 }

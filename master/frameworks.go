@@ -78,7 +78,11 @@ func (m *Master) subscribeFramework(info *mesos.FrameworkInfo, roles []string, m
 			// One subscription per framework: the newer one wins.
 			f.conn.send(errorEvent("Framework failed over"))
 			f.conn.close()
+			f.conn = nil
 		}
+		// Offers are rescinded and regenerated each time a framework
+		// (re)subscribes: the new instance does not know the old ones.
+		m.recoverOffers(f, now)
 		f.reregisteredAt = now
 		f.recovered = false
 		m.alloc.UpdateFramework(id, roles, suppressed)
@@ -130,15 +134,21 @@ func (m *Master) disconnectFramework(f *frameworkRecord, why string) {
 	f.disconnectedAt = now
 	m.alloc.SetFrameworkActive(f.id, false)
 	// A disconnected framework cannot use its offers; give them back.
+	m.recoverOffers(f, now)
+	// Removal, even with a zero failover timeout, waits for the next tick
+	// (expireFrameworks): callers in the middle of handling this framework
+	// (a send that found its queue full) must not see it vanish.
+	m.log.Info("framework disconnected", zap.String("framework_id", f.id), zap.String("reason", why),
+		zap.Duration("failover_timeout", failoverTimeout(f)))
+}
+
+// recoverOffers withdraws a framework's outstanding offers without telling
+// it, returning their resources to the allocator unfiltered.
+func (m *Master) recoverOffers(f *frameworkRecord, now time.Time) {
 	for _, o := range m.book.ForFramework(f.id) {
 		m.book.Remove(o.ID)
 		m.alloc.Recover(f.id, o.AgentID, o.Resources, 0, now)
 		m.dirtyAgents[o.AgentID] = struct{}{}
-	}
-	m.log.Info("framework disconnected", zap.String("framework_id", f.id), zap.String("reason", why),
-		zap.Duration("failover_timeout", failoverTimeout(f)))
-	if failoverTimeout(f) <= 0 {
-		m.removeFramework(f, "failover timeout is zero")
 	}
 }
 

@@ -72,7 +72,7 @@ func (m *Master) fillMetrics(out map[string]float64) {
 		total = resources.Add(total, a.total)
 		for _, t := range a.tasks {
 			if !cluster.IsTerminal(t.state) {
-				used = resources.Add(used, resources.StripAllocation(t.resources))
+				used = resources.Add(used, resources.StripAllocation(resources.Add(t.resources, t.executorResources)))
 			}
 		}
 	}

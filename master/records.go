@@ -65,6 +65,9 @@ type agentRecord struct {
 	pingsMissed  int
 
 	tasks map[taskKey]*taskRecord
+	// pendingKills are KILLs asked for while the agent was not connected;
+	// they are sent when it reregisters.
+	pendingKills map[taskKey]*mesos.KillPolicy
 }
 
 type taskKey struct{ framework, task string }
@@ -79,9 +82,13 @@ type taskRecord struct {
 	info        *mesos.TaskInfo
 	// resources carry allocation_info.role, as the allocator accounts them.
 	resources []*mesos.Resource
-	state     mesos.TaskState
-	statuses  []*mesos.TaskStatus
-	latest    *mesos.TaskStatus
+	// executorResources are the resources of the task's executor (task
+	// groups), carried by one live task of that executor at a time and
+	// released with the executor's last task.
+	executorResources []*mesos.Resource
+	state             mesos.TaskState
+	statuses          []*mesos.TaskStatus
+	latest            *mesos.TaskStatus
 }
 
 // conn is one subscription (a framework's or an agent's). The loop pushes

@@ -61,6 +61,9 @@ type TaskView struct {
 	Resources                                        []*mesos.Resource
 	Statuses                                         []*mesos.TaskStatus
 	Info                                             *mesos.TaskInfo
+	// executorResources count in the framework's and agent's used
+	// resources, not in the task's own.
+	executorResources []*mesos.Resource
 }
 
 // OfferView is one outstanding offer in a State.
@@ -129,6 +132,7 @@ func taskView(t *taskRecord) TaskView {
 	return TaskView{
 		ID: t.id, Name: t.name, FrameworkID: t.frameworkID, AgentID: t.agentID, ExecutorID: t.executorID,
 		Role: t.role, State: t.state, Resources: t.resources, Statuses: t.statuses, Info: t.info,
+		executorResources: t.executorResources,
 	}
 }
 
@@ -138,7 +142,7 @@ func (s *State) summarize() {
 	for i := range s.Frameworks {
 		f := &s.Frameworks[i]
 		for _, t := range f.Tasks {
-			f.Used = resources.Add(f.Used, resources.StripAllocation(t.Resources))
+			f.Used = resources.Add(f.Used, resources.StripAllocation(resources.Add(t.Resources, t.executorResources)))
 		}
 		for _, o := range f.Offers {
 			r := resources.StripAllocation(o.Resources)
@@ -150,7 +154,7 @@ func (s *State) summarize() {
 	for i := range s.Agents {
 		a := &s.Agents[i]
 		for _, t := range a.tasks {
-			a.Used = resources.Add(a.Used, resources.StripAllocation(t.resources))
+			a.Used = resources.Add(a.Used, resources.StripAllocation(resources.Add(t.resources, t.executorResources)))
 		}
 		a.Offered = offeredByAgent[a.ID]
 		a.tasks = nil

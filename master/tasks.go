@@ -7,6 +7,7 @@ import (
 	"github.com/agoraproject/agora/proto/agora/agentpb"
 	mesos "github.com/agoraproject/agora/proto/mesos/v1"
 	"github.com/agoraproject/agora/proto/mesos/v1/scheduler"
+	"github.com/agoraproject/agora/proto/resources"
 )
 
 // updateTask applies a status to a task if the transition is legal, and
@@ -27,9 +28,18 @@ func (m *Master) updateTask(f *frameworkRecord, t *taskRecord, status *mesos.Tas
 	if !cluster.IsTerminal(t.state) {
 		return true
 	}
+	release := t.resources
+	if len(t.executorResources) > 0 {
+		if heir := m.executorHeir(f, t.agentID, t.executorID, t); heir != nil {
+			heir.executorResources = t.executorResources
+		} else {
+			release = resources.Add(release, t.executorResources)
+		}
+		t.executorResources = nil
+	}
 	a := m.agents[t.agentID]
 	if recover && a != nil && a.state != agentUnreachable {
-		m.alloc.Recover(f.id, t.agentID, t.resources, 0, m.cfg.Clock.Now())
+		m.alloc.Recover(f.id, t.agentID, release, 0, m.cfg.Clock.Now())
 		m.dirtyAgents[t.agentID] = struct{}{}
 	}
 	if a != nil {
@@ -128,31 +138,44 @@ func (m *Master) kill(f *frameworkRecord, k *scheduler.Call_Kill) {
 		return
 	}
 	a := m.agents[t.agentID]
-	if a == nil || a.conn == nil {
+	if a == nil {
+		return
+	}
+	if a.conn == nil {
+		// As in Mesos, the kill is retried when the agent reregisters.
+		if a.pendingKills == nil {
+			a.pendingKills = map[taskKey]*mesos.KillPolicy{}
+		}
+		a.pendingKills[taskKey{f.id, id}] = k.GetKillPolicy()
 		m.log.Info("kill deferred: agent not connected", zap.String("task_id", id), zap.String("agent_id", t.agentID))
 		return
 	}
 	m.sendAgent(a, killTaskEvent(f.id, id, k.GetKillPolicy()))
 }
 
-// unknownTaskStatus answers for a task the master does not know.
+// unknownTaskStatus answers for a task the master does not know, as Mesos's
+// explicit reconciliation does: on a registered agent the task is GONE, on
+// an unreachable one UNREACHABLE, else UNKNOWN; TASK_LOST for frameworks
+// that are not partition-aware.
 func (m *Master) unknownTaskStatus(f *frameworkRecord, taskID, agentID string) *mesos.TaskStatus {
 	for _, t := range f.completed {
 		if t.id == taskID && t.latest != nil {
 			return reconciled(t.latest)
 		}
 	}
-	state := mesos.TaskState_TASK_LOST
-	if f.partitionAware {
-		state = mesos.TaskState_TASK_UNKNOWN
-		if a := m.agents[agentID]; a != nil && a.state == agentUnreachable {
-			state = mesos.TaskState_TASK_UNREACHABLE
-		}
+	state, msg := mesos.TaskState_TASK_UNKNOWN, "Reconciliation: Task is unknown"
+	if a := m.agents[agentID]; a != nil && a.state == agentUnreachable {
+		state, msg = mesos.TaskState_TASK_UNREACHABLE, "Reconciliation: Task is unreachable"
+	} else if a != nil {
+		state, msg = mesos.TaskState_TASK_GONE, "Reconciliation: Task is unknown to the agent"
+	}
+	if !f.partitionAware {
+		state = mesos.TaskState_TASK_LOST
 	}
 	s := &mesos.TaskStatus{
 		TaskId:    &mesos.TaskID{Value: strPtr(taskID)},
 		State:     state.Enum(),
-		Message:   strPtr("Reconciliation: Task is unknown"),
+		Message:   strPtr(msg),
 		Source:    mesos.TaskStatus_SOURCE_MASTER.Enum(),
 		Reason:    mesos.TaskStatus_REASON_RECONCILIATION.Enum(),
 		Timestamp: float64Ptr(float64(m.cfg.Clock.Now().UnixNano()) / 1e9),

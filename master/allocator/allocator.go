@@ -60,6 +60,8 @@ type Allocator struct {
 	kinds kindTable
 	total []int64 // cluster total per share dimension, over all agents
 
+	slab slab
+
 	agents     map[string]*agent
 	order      []*agent // sorted by ID
 	frameworks map[string]*framework
@@ -72,7 +74,6 @@ type Allocator struct {
 	// the next allocation, rather than on each AddAgent.
 	sharesDirty bool
 
-	slab slab
 	// Scratch buffers reused across calls so a cycle does not allocate.
 	roleScratch   []*role
 	clientScratch []*client

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/agoraproject/agora/master/allocator"
-	mesos "github.com/agoraproject/agora/proto/mesos/v1"
 )
 
 const benchAgent = "cpus:8;mem:16384;disk:100000;ports:[31000-32000]"
@@ -86,4 +85,16 @@ func BenchmarkRecoverOffer(b *testing.B) {
 	}
 }
 
-var _ = mesos.Value_SCALAR
+// BenchmarkAllocateBusyCluster is the steady state between events: every
+// agent is allocated, and a full cycle only has to find that out.
+func BenchmarkAllocateBusyCluster(b *testing.B) {
+	a := benchCluster()
+	a.Allocate(t0)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if offers := a.Allocate(t0); len(offers) != 0 {
+			b.Fatalf("%d offers on a full cluster", len(offers))
+		}
+	}
+}

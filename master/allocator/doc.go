@@ -18,8 +18,10 @@
 // reservations to the pre-refinement format, or gate GPUs by capability:
 // those are the master's. Not implemented (yet): quota, hierarchical roles
 // (a role "a/b" is just a name), revocable-resource policy, shared-resource
-// multiplexing (shared resources are offered exclusively), and changing an
-// agent's total or reservations in place (remove and re-add the agent).
+// multiplexing (shared resources are offered exclusively), and converting
+// allocated resources in place after RESERVE/UNRESERVE/CREATE operations or
+// an agent's new total (for now the master removes and re-adds the agent
+// with its used resources).
 //
 // Internally resources live in a compact form (res): fixed slots for cpus,
 // mem, disk and gpus in milli-units, small sorted slices for other kinds;

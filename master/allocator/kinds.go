@@ -11,8 +11,9 @@ import (
 // identity a Resource carries besides its quantity, reservation and
 // allocation (disk info such as a persistent volume, revocable, shared,
 // provider ID). Two resources of one kind and one reservation pool add up;
-// different kinds never do. Kinds are interned once, so the hot path compares
-// small integers instead of strings or messages.
+// different kinds never do. Kinds are interned once and never forgotten (a
+// cluster has few: its resource names plus its volumes), so the hot path
+// compares small integers instead of strings or messages.
 type kind struct {
 	name string
 	typ  mesos.Value_Type
@@ -55,7 +56,7 @@ func (t *kindTable) kindOf(r *mesos.Resource) (k int32, ok bool) {
 		return t.intern(r.GetName(), typ, nil, ""), true
 	}
 	extra := &mesos.Resource{Disk: r.Disk, Revocable: r.Revocable, Shared: r.Shared, ProviderId: r.ProviderId}
-	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(extra)
+	b, err := proto.MarshalOptions{Deterministic: true, AllowPartial: true}.Marshal(extra)
 	if err != nil {
 		return 0, false
 	}
@@ -123,7 +124,7 @@ func reservationOf(r *mesos.Resource) (reservation, error) {
 	}
 	var key []byte
 	for _, ri := range stack {
-		b, err := proto.MarshalOptions{Deterministic: true}.Marshal(ri)
+		b, err := proto.MarshalOptions{Deterministic: true, AllowPartial: true}.Marshal(ri)
 		if err != nil {
 			return reservation{}, err
 		}

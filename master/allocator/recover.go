@@ -92,6 +92,17 @@ func allEmpty(rs []res) bool {
 }
 
 func (a *Allocator) addFilter(ag *agent, c *client, refused []res, expiry time.Time) {
+	// A filter the new one dominates (refusing no more, expiring no later)
+	// can never block alone: drop it, so a framework that keeps declining a
+	// growing offer does not pile filters up.
+	for i := 0; i < len(ag.filters); {
+		if f := &ag.filters[i]; f.c == c && !f.expiry.After(expiry) && dominates(refused, f.refused) {
+			ag.filters = slices.Delete(ag.filters, i, i+1)
+			a.forgetFilter(c, ag)
+			continue
+		}
+		i++
+	}
 	ag.filters = append(ag.filters, filter{c: c, refused: refused, expiry: expiry})
 	if c.filterAgents == nil {
 		c.filterAgents = map[*agent]int{}
@@ -145,6 +156,16 @@ func candidateWithin(ag *agent, r *role, withUnres bool, refused []res) bool {
 			continue
 		}
 		if !refused[p].contains(&pl.free) {
+			return false
+		}
+	}
+	return true
+}
+
+// dominates reports whether refused ⊇ old in every pool.
+func dominates(refused, old []res) bool {
+	for p := range old {
+		if !refused[p].contains(&old[p]) {
 			return false
 		}
 	}
