@@ -54,19 +54,12 @@ func startAgent(ctx context.Context, af *agentFlags, log *zap.Logger, ready func
 		ln.Close()
 		return err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errc := make(chan error, 2)
-	go func() { errc <- a.Run(ctx) }()
-	go func() { errc <- serve(ctx, ln, a.Handler(), log) }()
-	log.Info("agent listening", zap.String("address", ln.Addr().String()), zap.String("master", cfg.Master))
-	if ready != nil {
-		ready(ln.Addr().String())
-	}
-	err = <-errc
-	cancel()
-	<-errc
-	return err
+	return runServing(ctx, ln, a.Run, a.Handler(), log, func() {
+		log.Info("agent listening", zap.String("address", ln.Addr().String()), zap.String("master", cfg.Master))
+		if ready != nil {
+			ready(ln.Addr().String())
+		}
+	})
 }
 
 func runAgent(ctx context.Context, args []string) error {

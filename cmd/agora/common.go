@@ -77,6 +77,23 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler, log *zap.Logger
 	}
 }
 
+// runServing runs a component's loop and its HTTP server on ln until ctx
+// ends or either fails, then stops both.
+func runServing(ctx context.Context, ln net.Listener, run func(context.Context) error, h http.Handler, log *zap.Logger, ready func()) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 2)
+	go func() { errc <- run(ctx) }()
+	go func() { errc <- serve(ctx, ln, h, log) }()
+	if ready != nil {
+		ready()
+	}
+	err := <-errc
+	cancel()
+	<-errc
+	return err
+}
+
 // advertisedIP picks the address others should use to reach a server bound
 // to ip: ip itself unless it is a wildcard, else the first non-loopback
 // IPv4 address of this host.

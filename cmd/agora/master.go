@@ -64,19 +64,12 @@ func startMaster(ctx context.Context, mf *masterFlags, flags map[string]string, 
 	}
 	h := api.New(m, log)
 	h.SetMaxBodyBytes(mf.maxBodyBytes)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errc := make(chan error, 2)
-	go func() { errc <- m.Run(ctx) }()
-	go func() { errc <- serve(ctx, ln, h, log) }()
-	log.Info("master listening", zap.String("address", ln.Addr().String()), zap.String("master_id", m.ID()))
-	if ready != nil {
-		ready(ln.Addr().String())
-	}
-	err = <-errc
-	cancel()
-	<-errc
-	return err
+	return runServing(ctx, ln, m.Run, h, log, func() {
+		log.Info("master listening", zap.String("address", ln.Addr().String()), zap.String("master_id", m.ID()))
+		if ready != nil {
+			ready(ln.Addr().String())
+		}
+	})
 }
 
 func runMaster(ctx context.Context, args []string) error {

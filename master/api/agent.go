@@ -9,17 +9,9 @@ import (
 
 // agent serves POST /agora/v1/agent, Agora's master<->agent protocol.
 func (h *Handler) agent(w http.ResponseWriter, r *http.Request) {
-	reqCodec, respCodec, ok := negotiate(w, r)
-	if !ok {
-		return
-	}
-	body, ok := h.readBody(w, r)
-	if !ok {
-		return
-	}
 	call := &agentpb.Call{}
-	if err := reqCodec.Unmarshal(body, call); err != nil {
-		httpError(w, http.StatusBadRequest, "Failed to parse body into agent Call: "+err.Error())
+	respCodec, ok := h.decodeCall(w, r, call, "agent Call")
+	if !ok {
 		return
 	}
 	streamID := r.Header.Get("Mesos-Stream-Id")

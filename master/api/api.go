@@ -14,6 +14,7 @@ import (
 
 	"github.com/gorilla/mux"
 	"go.uber.org/zap"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/agoraproject/agora/master"
 	"github.com/agoraproject/agora/proto/codec"
@@ -101,6 +102,24 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool
 		return nil, false
 	}
 	return body, true
+}
+
+// decodeCall negotiates codecs, reads the bounded body and decodes it into
+// call, answering the client itself when any step fails.
+func (h *Handler) decodeCall(w http.ResponseWriter, r *http.Request, call proto.Message, what string) (codec.Codec, bool) {
+	reqCodec, respCodec, ok := negotiate(w, r)
+	if !ok {
+		return nil, false
+	}
+	body, ok := h.readBody(w, r)
+	if !ok {
+		return nil, false
+	}
+	if err := reqCodec.Unmarshal(body, call); err != nil {
+		httpError(w, http.StatusBadRequest, "Failed to parse body into "+what+": "+err.Error())
+		return nil, false
+	}
+	return respCodec, true
 }
 
 // writeError maps an error from the master to an HTTP status, once.

@@ -11,17 +11,9 @@ import (
 // scheduler serves POST /api/v1/scheduler: SUBSCRIBE opens an event stream,
 // every other call is answered 202 once the master has taken it.
 func (h *Handler) scheduler(w http.ResponseWriter, r *http.Request) {
-	reqCodec, respCodec, ok := negotiate(w, r)
-	if !ok {
-		return
-	}
-	body, ok := h.readBody(w, r)
-	if !ok {
-		return
-	}
 	call := &scheduler.Call{}
-	if err := reqCodec.Unmarshal(body, call); err != nil {
-		httpError(w, http.StatusBadRequest, "Failed to parse body into Call: "+err.Error())
+	respCodec, ok := h.decodeCall(w, r, call, "Call")
+	if !ok {
 		return
 	}
 	if call.GetType() == scheduler.Call_UNKNOWN {
