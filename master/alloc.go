@@ -72,6 +72,9 @@ func (m *Master) offerProto(f *frameworkRecord, a *agentRecord, id string, o all
 	if !f.multiRole {
 		res = resources.StripAllocation(res)
 	}
+	if !hasCapability(f.info, mesos.FrameworkInfo_Capability_RESERVATION_REFINEMENT) {
+		res = downgradeReservations(res)
+	}
 	off := &mesos.Offer{
 		Id:          &mesos.OfferID{Value: strPtr(id)},
 		FrameworkId: &mesos.FrameworkID{Value: strPtr(f.id)},
@@ -95,6 +98,34 @@ func (m *Master) offerProto(f *frameworkRecord, a *agentRecord, id string, o all
 		}
 	}
 	return off
+}
+
+// downgradeReservations renders single reservations in the format that
+// predates reservation refinement (role, reservation), as Mesos does for
+// frameworks without RESERVATION_REFINEMENT. Changed items are copies: rs
+// may be the offer book's.
+func downgradeReservations(rs []*mesos.Resource) []*mesos.Resource {
+	var out []*mesos.Resource
+	for i, r := range rs {
+		if len(r.GetReservations()) != 1 {
+			continue
+		}
+		if out == nil {
+			out = append([]*mesos.Resource(nil), rs...)
+		}
+		ri := r.GetReservations()[0]
+		c := proto.Clone(r).(*mesos.Resource)
+		c.Reservations = nil
+		c.Role = strPtr(ri.GetRole()) //nolint:staticcheck // the legacy format is the point
+		if ri.GetType() == mesos.Resource_ReservationInfo_DYNAMIC {
+			c.Reservation = &mesos.Resource_ReservationInfo{Principal: ri.Principal, Labels: ri.Labels} //nolint:staticcheck
+		}
+		out[i] = c
+	}
+	if out == nil {
+		return rs
+	}
+	return out
 }
 
 func appendExecutor(ids []*mesos.ExecutorID, id string) []*mesos.ExecutorID {

@@ -245,11 +245,12 @@ func kindOf(err error) ErrorKind {
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
 
-// sync waits until every request queued on the loop so far, and the
-// allocation that follows it, has run.
+// sync waits until every request queued on the loop so far has run, and
+// runs the allocation they made due (the loop would run it after its
+// current batch of requests, which may include the next one).
 func (h *harness) sync() {
 	h.t.Helper()
-	if err := h.m.do(h.ctx, func() {}); err != nil {
+	if err := h.m.do(h.ctx, func() { h.m.allocate(h.m.cfg.Clock.Now()) }); err != nil {
 		h.t.Fatal(err)
 	}
 }
@@ -258,10 +259,13 @@ func (h *harness) sync() {
 // would, and waits until the allocation after them has queued its offers.
 func (h *harness) tick() {
 	h.t.Helper()
-	if err := h.m.do(h.ctx, func() { h.m.tick(h.m.cfg.Clock.Now()) }); err != nil {
+	if err := h.m.do(h.ctx, func() {
+		now := h.m.cfg.Clock.Now()
+		h.m.tick(now)
+		h.m.allocate(now)
+	}); err != nil {
 		h.t.Fatal(err)
 	}
-	h.sync()
 }
 
 // advance moves the fake clock on and runs the timers.

@@ -210,9 +210,8 @@ func TestReconcileExplicitAndImplicit(t *testing.T) {
 	expect("ghost", mesos.TaskState_TASK_LOST)
 
 	h.update(ag, fw.FrameworkID, "t1", mesos.TaskState_TASK_FINISHED, 2)
-	expect2 := h.next(fw.Events, scheduler.Event_UPDATE).GetUpdate().GetStatus()
-	if expect2.GetState() != mesos.TaskState_TASK_FINISHED {
-		t.Fatalf("update = %v", expect2)
+	if s := h.next(fw.Events, scheduler.Event_UPDATE).GetUpdate().GetStatus(); s.GetState() != mesos.TaskState_TASK_FINISHED {
+		t.Fatalf("update = %v", s)
 	}
 	// A late or repeated update never brings the ended task back.
 	h.update(ag, fw.FrameworkID, "t1", mesos.TaskState_TASK_RUNNING, 3)

@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/agoraproject/agora/proto/agora/agentpb"
 	mesos "github.com/agoraproject/agora/proto/mesos/v1"
 	"github.com/agoraproject/agora/proto/mesos/v1/scheduler"
@@ -177,5 +179,48 @@ func TestMultiRoleWithStaticReservation(t *testing.T) {
 	f := findFramework(st, mr.FrameworkID)
 	if len(f.Tasks) != 1 || f.Tasks[0].Role != "ads" || cpus(st.Agents[0].Used) != 1 {
 		t.Fatalf("tasks %+v, agent used %v", f.Tasks, st.Agents[0].Used)
+	}
+}
+
+// TestReservationFormatFollowsCapability: frameworks without
+// RESERVATION_REFINEMENT see reservations in the older role/reservation
+// format, and may launch with it.
+func TestReservationFormatFollowsCapability(t *testing.T) {
+	for _, refined := range []bool{false, true} {
+		h := newHarness(t, quietPings)
+		info := frameworkInfo("f")
+		if refined {
+			info = frameworkInfo("f", mesos.FrameworkInfo_Capability_RESERVATION_REFINEMENT)
+		}
+		info.Role = strPtr("ads")
+		fw := h.subscribe(info)
+		ag := h.addAgent("cpus:1;mem:256;cpus(ads):2")
+		off := h.offers(fw)[0]
+		var reserved *mesos.Resource
+		for _, r := range off.GetResources() {
+			if resources.Role(r) == "ads" {
+				reserved = r
+			}
+		}
+		//nolint:staticcheck // the legacy fields are what is checked
+		if reserved == nil || (len(reserved.GetReservations()) == 1) != refined || (reserved.GetRole() == "ads") == refined {
+			t.Fatalf("refined=%v: reserved resource %v", refined, reserved)
+		}
+		tk := task("r", ag.AgentID, "cpus:1")
+		tk.Resources = []*mesos.Resource{proto.Clone(reserved).(*mesos.Resource)}
+		tk.Resources[0].Scalar.Value = float64Ptr(1)
+		if err := h.call(fw, launch(off.GetId().GetValue(), tk)); err != nil {
+			t.Fatal(err)
+		}
+		h.nextAgent(ag.Events, agentpb.Event_RUN_TASK)
+		if st := h.state(); cpus(st.Agents[0].Used) != 1 {
+			t.Fatalf("refined=%v: used %v", refined, st.Agents[0].Used)
+		}
+		// When it ends, the reservation is whole again.
+		h.update(ag, fw.FrameworkID, "r", mesos.TaskState_TASK_FINISHED, 1)
+		h.advance(6 * time.Second)
+		if st := h.state(); !resources.Equal(st.Agents[0].Offered, st.Agents[0].Total) {
+			t.Fatalf("refined=%v: offered %v of %v", refined, st.Agents[0].Offered, st.Agents[0].Total)
+		}
 	}
 }
