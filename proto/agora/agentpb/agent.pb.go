@@ -374,8 +374,10 @@ type Call_Subscribe struct {
 	// The frameworks of those tasks.
 	Frameworks []*v1.FrameworkInfo `protobuf:"bytes,3,rep,name=frameworks" json:"frameworks,omitempty"`
 	// Identifies the host's boot; a new boot ID means a rebooted host.
-	BootId        *string `protobuf:"bytes,4,opt,name=boot_id,json=bootId" json:"boot_id,omitempty"`
-	Version       *string `protobuf:"bytes,5,opt,name=version" json:"version,omitempty"`
+	BootId  *string `protobuf:"bytes,4,opt,name=boot_id,json=bootId" json:"boot_id,omitempty"`
+	Version *string `protobuf:"bytes,5,opt,name=version" json:"version,omitempty"`
+	// The agent's --work_dir, so the master can show sandbox directories.
+	WorkDir       *string `protobuf:"bytes,6,opt,name=work_dir,json=workDir" json:"work_dir,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -441,6 +443,13 @@ func (x *Call_Subscribe) GetBootId() string {
 func (x *Call_Subscribe) GetVersion() string {
 	if x != nil && x.Version != nil {
 		return *x.Version
+	}
+	return ""
+}
+
+func (x *Call_Subscribe) GetWorkDir() string {
+	if x != nil && x.WorkDir != nil {
+		return *x.WorkDir
 	}
 	return ""
 }
@@ -993,13 +1002,13 @@ var File_agora_agentpb_agent_proto protoreflect.FileDescriptor
 
 const file_agora_agentpb_agent_proto_rawDesc = "" +
 	"\n" +
-	"\x19agora/agentpb/agent.proto\x12\x0eagora.agent.v1\x1a\x14mesos/v1/mesos.proto\"\x8d\x05\n" +
+	"\x19agora/agentpb/agent.proto\x12\x0eagora.agent.v1\x1a\x14mesos/v1/mesos.proto\"\xa8\x05\n" +
 	"\x04Call\x12-\n" +
 	"\x04type\x18\x01 \x01(\x0e2\x19.agora.agent.v1.Call.TypeR\x04type\x12,\n" +
 	"\bagent_id\x18\x02 \x01(\v2\x11.mesos.v1.AgentIDR\aagentId\x12<\n" +
 	"\tsubscribe\x18\x03 \x01(\v2\x1e.agora.agent.v1.Call.SubscribeR\tsubscribe\x123\n" +
 	"\x06update\x18\x04 \x01(\v2\x1b.agora.agent.v1.Call.UpdateR\x06update\x12-\n" +
-	"\x04pong\x18\x05 \x01(\v2\x19.agora.agent.v1.Call.PongR\x04pong\x1a\xd1\x01\n" +
+	"\x04pong\x18\x05 \x01(\v2\x19.agora.agent.v1.Call.PongR\x04pong\x1a\xec\x01\n" +
 	"\tSubscribe\x122\n" +
 	"\n" +
 	"agent_info\x18\x01 \x02(\v2\x13.mesos.v1.AgentInfoR\tagentInfo\x12$\n" +
@@ -1008,7 +1017,8 @@ const file_agora_agentpb_agent_proto_rawDesc = "" +
 	"frameworks\x18\x03 \x03(\v2\x17.mesos.v1.FrameworkInfoR\n" +
 	"frameworks\x12\x17\n" +
 	"\aboot_id\x18\x04 \x01(\tR\x06bootId\x12\x18\n" +
-	"\aversion\x18\x05 \x01(\tR\aversion\x1ap\n" +
+	"\aversion\x18\x05 \x01(\tR\aversion\x12\x19\n" +
+	"\bwork_dir\x18\x06 \x01(\tR\aworkDir\x1ap\n" +
 	"\x06Update\x128\n" +
 	"\fframework_id\x18\x01 \x02(\v2\x15.mesos.v1.FrameworkIDR\vframeworkId\x12,\n" +
 	"\x06status\x18\x02 \x02(\v2\x14.mesos.v1.TaskStatusR\x06status\x1a\x06\n" +
