@@ -17,6 +17,7 @@ import (
 
 	"github.com/agoraproject/agora/agent/containerizer"
 	"github.com/agoraproject/agora/agent/containerizer/posix"
+	"github.com/agoraproject/agora/agent/fetcher"
 	"github.com/agoraproject/agora/agent/internal/clock"
 	agentres "github.com/agoraproject/agora/agent/resources"
 	"github.com/agoraproject/agora/agent/statusupdate"
@@ -36,6 +37,7 @@ type Agent struct {
 	clock         clock.Clock
 	rng           *rand.Rand
 	containerizer containerizer.Containerizer
+	fetcher       *fetcher.Fetcher
 	master        *masterClient
 	hostname      string
 	ip            string
@@ -64,6 +66,8 @@ type Agent struct {
 	completedFrameworks []*framework
 	removed             error // set by SHUTDOWN
 	dirty               bool  // the snapshot is stale
+
+	exits exitReports // EXECUTOR_EXITED calls not yet delivered (executorexits.go)
 }
 
 // New checks cfg, detects the host's resources and returns an Agent that
@@ -105,6 +109,9 @@ func New(cfg Config) (*Agent, error) {
 		if a.containerizer, err = posix.New(posix.Config{Logger: a.log}); err != nil {
 			return nil, err
 		}
+	}
+	if a.fetcher, err = newFetcher(cfg, a.log); err != nil {
+		return nil, fmt.Errorf("agent: %w", err)
 	}
 	host, err := agentres.Probe(workDir)
 	if err != nil {
@@ -212,6 +219,7 @@ func (a *Agent) nextDeadline() (at time.Time, ok bool) {
 	for _, t := range a.tasks {
 		consider(t.killDeadline, !t.killDeadline.IsZero())
 	}
+	consider(a.executorDeadline())
 	return at, ok
 }
 
@@ -239,6 +247,8 @@ func (a *Agent) handle(m any) {
 		a.launched(m)
 	case exited:
 		a.exited(m)
+	case loopMsg:
+		m.apply(a)
 	default:
 		panic(fmt.Sprintf("agent: unexpected message %T", m))
 	}
@@ -260,7 +270,7 @@ func (a *Agent) post(m any) {
 // plus a margin, so a stuck process cannot hold the agent forever.
 func (a *Agent) drain() {
 	a.disconnect()
-	longest := a.cfg.KillGracePeriod
+	longest := max(a.cfg.KillGracePeriod, a.shutdownCustomExecutors(""))
 	for _, t := range a.tasks {
 		if t.live() {
 			longest = max(longest, a.killTask(t, nil, false))
@@ -281,6 +291,8 @@ func (a *Agent) drain() {
 				a.launched(m)
 			case exited:
 				a.exited(m)
+			case loopMsg:
+				m.apply(a)
 			}
 		case now := <-timer.C():
 			if !now.Before(giveUp) {

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/agoraproject/agora/agent/containerizer"
+	"github.com/agoraproject/agora/agent/fetcher"
 	"github.com/agoraproject/agora/agent/internal/clock"
 	"github.com/agoraproject/agora/agent/statusupdate"
 	protores "github.com/agoraproject/agora/proto/resources"
@@ -33,6 +34,14 @@ const (
 	DefaultBackoff         = time.Second
 	DefaultBackoffMax      = 30 * time.Second
 	DefaultKillGracePeriod = 3 * time.Second
+
+	// Custom executors, as Mesos's --executor_registration_timeout,
+	// --executor_shutdown_grace_period, --recovery_timeout and its
+	// DEFAULT_EXECUTOR_HEARTBEAT_INTERVAL.
+	DefaultExecutorRegistrationTimeout = time.Minute
+	DefaultExecutorShutdownGracePeriod = 5 * time.Second
+	DefaultRecoveryTimeout             = 15 * time.Minute
+	DefaultExecutorHeartbeatInterval   = 30 * time.Minute
 )
 
 // Config configures an Agent. Zero fields take the defaults above.
@@ -70,6 +79,26 @@ type Config struct {
 	// KillGracePeriod is the time between SIGTERM and SIGKILL when neither
 	// KILL_TASK nor the TaskInfo has a kill policy.
 	KillGracePeriod time.Duration
+	// ExecutorRegistrationTimeout is how long a custom executor may take
+	// to subscribe after its launch before it is killed and its tasks fail.
+	ExecutorRegistrationTimeout time.Duration
+	// ExecutorShutdownGracePeriod is the time between SHUTDOWN and killing
+	// a custom executor whose ExecutorInfo sets none.
+	ExecutorShutdownGracePeriod time.Duration
+	// RecoveryTimeout is how long executors try to resubscribe after
+	// losing the agent (their MESOS_RECOVERY_TIMEOUT).
+	RecoveryTimeout time.Duration
+	// ExecutorHeartbeatInterval is how often subscribed executors get a
+	// HEARTBEAT event.
+	ExecutorHeartbeatInterval time.Duration
+	// FetcherCacheDir keeps URIs fetched with cache set
+	// (--fetcher_cache_dir; default <WorkDir>/fetch-cache), FetcherCacheSize
+	// bounds it (--fetcher_cache_size; default 2 GiB), and
+	// FetcherStallTimeout aborts a download silent that long
+	// (--fetcher_stall_timeout; default 1 minute). See agent/fetcher.
+	FetcherCacheDir     string
+	FetcherCacheSize    int64
+	FetcherStallTimeout time.Duration
 
 	// Containerizer runs the tasks (default: agent/containerizer/posix).
 	Containerizer containerizer.Containerizer
@@ -106,6 +135,7 @@ func (c Config) withDefaults() Config {
 	if c.KillGracePeriod == 0 {
 		c.KillGracePeriod = DefaultKillGracePeriod
 	}
+	c = c.executorDefaults()
 	if c.Clock == nil {
 		c.Clock = clock.Real()
 	}
@@ -136,7 +166,10 @@ func (c Config) Validate() error {
 	}
 	for name, d := range map[string]time.Duration{
 		"ping timeout": c.PingTimeout, "backoff": c.Backoff, "backoff max": c.BackoffMax,
-		"kill grace period": c.KillGracePeriod,
+		"kill grace period": c.KillGracePeriod, "recovery timeout": c.RecoveryTimeout,
+		"executor registration timeout":  c.ExecutorRegistrationTimeout,
+		"executor shutdown grace period": c.ExecutorShutdownGracePeriod,
+		"executor heartbeat interval":    c.ExecutorHeartbeatInterval,
 	} {
 		if d < 0 {
 			return fmt.Errorf("agent: negative %s %v", name, d)
@@ -149,6 +182,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("agent: max ping timeouts %d must be at least 1", c.MaxPingTimeouts)
 	}
 	if err := c.StatusUpdates.Validate(); err != nil {
+		return fmt.Errorf("agent: %w", err)
+	}
+	if err := (fetcher.Config{CacheSize: c.FetcherCacheSize, StallTimeout: c.FetcherStallTimeout}).Validate(); err != nil {
 		return fmt.Errorf("agent: %w", err)
 	}
 	return nil

@@ -3,9 +3,13 @@ package agent
 import (
 	"encoding/json"
 	"net/http"
+	"path/filepath"
 
 	"github.com/gorilla/mux"
 	"go.uber.org/zap"
+
+	"github.com/agoraproject/agora/agent/executorapi"
+	"github.com/agoraproject/agora/agent/files"
 )
 
 // newRouter maps the agent's read endpoints, under both the bare paths and
@@ -18,6 +22,16 @@ func (a *Agent) newRouter() http.Handler {
 		r.HandleFunc(prefix+"/state.json", a.state).Methods(http.MethodGet)
 	}
 	r.HandleFunc("/version", a.version).Methods(http.MethodGet)
+	// /monitor/statistics and the operator API (monitor.go, operator.go)
+	a.monitorRoutes(r)
+	for _, prefix := range []string{"", "/slave(1)"} { // the executor API (executorapi)
+		r.Handle(prefix+executorapi.Path, executorapi.New(execBackend{a}, a.log))
+	}
+	if fs, err := files.New(filepath.Join(a.cfg.WorkDir, "slaves"), a.log); err == nil {
+		fs.Register(r) // Mesos serves /files/* without the /slave(1) prefix
+	} else {
+		a.log.Error("not serving /files", zap.Error(err))
+	}
 	return r
 }
 

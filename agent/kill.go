@@ -28,6 +28,7 @@ func (a *Agent) killTaskEvent(ev *agentpb.Event_KillTask) {
 
 func (a *Agent) shutdownFramework(fid string) {
 	a.log.Info("shutting down framework", zap.String("framework_id", fid))
+	a.shutdownCustomExecutors(fid)
 	for _, t := range a.tasks {
 		if t.key.framework == fid && t.live() {
 			a.killTask(t, nil, true)
@@ -40,6 +41,9 @@ func (a *Agent) shutdownFramework(fid string) {
 // grace period, which it returns. A second kill may shorten the grace
 // period, as in Mesos, never lengthen it.
 func (a *Agent) killTask(t *task, policy *mesos.KillPolicy, notify bool) time.Duration {
+	if t.executor.run != nil {
+		return a.killExecutorTask(t, policy)
+	}
 	grace := a.gracePeriod(t, policy)
 	now := a.clock.Now()
 	if t.killRequested {
@@ -52,6 +56,9 @@ func (a *Agent) killTask(t *task, policy *mesos.KillPolicy, notify bool) time.Du
 	a.dirty = true
 	if t.launching {
 		t.killedDuringLaunch = true // launched() kills it on arrival
+		if t.cancelFetch != nil {
+			t.cancelFetch() // a download in progress ends now
+		}
 		return grace
 	}
 	if t.container == nil || t.exited {
@@ -81,6 +88,7 @@ func (a *Agent) escalateKills(now time.Time) {
 			a.forceKill(t)
 		}
 	}
+	a.executorTick(now)
 }
 
 func (a *Agent) forceKill(t *task) {

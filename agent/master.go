@@ -38,6 +38,9 @@ func newHTTPClient() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.DialContext = (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	t.ResponseHeaderTimeout = 30 * time.Second
+	// Status updates go out concurrently, one request each: keep enough
+	// connections open that a burst does not dial (and leave TIME_WAITs).
+	t.MaxIdleConnsPerHost = 64
 	// No Client.Timeout: it would cut the subscription stream. Redirects
 	// (307 from a non-leading master) are followed with the body replayed,
 	// since requests are built from bytes.Reader.

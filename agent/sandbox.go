@@ -96,6 +96,9 @@ func (a *Agent) environment(t *task) ([]string, error) {
 
 // launchSpec prepares everything the containerizer needs for t.
 func (a *Agent) launchSpec(t *task, ci *mesos.ContainerInfo) (containerizer.LaunchSpec, error) {
+	if err := checkHealthCheck(t); err != nil {
+		return containerizer.LaunchSpec{}, err
+	}
 	env, err := a.environment(t)
 	if err != nil {
 		return containerizer.LaunchSpec{}, err

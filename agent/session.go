@@ -180,6 +180,10 @@ func (a *Agent) streamEvent(m streamEvent) {
 		a.acknowledge(ev.GetAcknowledge())
 	case agentpb.Event_SHUTDOWN_FRAMEWORK:
 		a.shutdownFramework(ev.GetShutdownFramework().GetFrameworkId().GetValue())
+	case agentpb.Event_SHUTDOWN_EXECUTOR:
+		a.shutdownExecutorEvent(ev.GetShutdownExecutor())
+	case agentpb.Event_FRAMEWORK_MESSAGE:
+		a.frameworkMessage(ev.GetFrameworkMessage())
 	case agentpb.Event_SHUTDOWN:
 		msg := ev.GetShutdown().GetMessage()
 		if msg == "" {
@@ -250,12 +254,15 @@ func (a *Agent) subscribeCall() *agentpb.Call {
 		call.AgentId = &mesos.AgentID{Value: proto.String(id)}
 	}
 	tasks, frameworks := a.reportTasks()
+	executors, frameworks := a.reportExecutors(frameworks)
 	call.Subscribe = &agentpb.Call_Subscribe{
 		AgentInfo:  info,
 		Tasks:      tasks,
 		Frameworks: frameworks,
+		Executors:  executors,
 		BootId:     proto.String(a.bootID),
 		Version:    proto.String(Version),
+		WorkDir:    proto.String(a.cfg.WorkDir), // the master shows sandbox paths under it
 	}
 	return proto.Clone(call).(*agentpb.Call) // the stream goroutine owns it now
 }

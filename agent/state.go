@@ -2,6 +2,7 @@ package agent
 
 import (
 	"sort"
+	"time"
 
 	mesos "github.com/agoraproject/agora/proto/mesos/v1"
 	protores "github.com/agoraproject/agora/proto/resources"
@@ -25,6 +26,12 @@ type stateSnapshot struct {
 	Flags               map[string]string         `json:"flags"`
 	Frameworks          []frameworkJSON           `json:"frameworks"`
 	CompletedFrameworks []frameworkJSON           `json:"completed_frameworks"`
+
+	// containers are the live containers, for /monitor/statistics and
+	// GET_CONTAINERS (not part of state.json).
+	containers []liveContainer
+	builtAt    time.Time // on the agent's clock
+
 }
 
 type frameworkJSON struct {
@@ -70,6 +77,7 @@ type statusJSON struct {
 	State           string               `json:"state"`
 	Timestamp       float64              `json:"timestamp"`
 	ContainerStatus *containerStatusJSON `json:"container_status,omitempty"`
+	Healthy         *bool                `json:"healthy,omitempty"` // set by health checks
 }
 
 type containerStatusJSON struct {
@@ -77,8 +85,13 @@ type containerStatusJSON struct {
 	ExecutorPID uint32         `json:"executor_pid,omitempty"`
 }
 
+// publishIfDirty publishes a new snapshot, unless more messages are
+// queued and the last one is under 20 ms old: building one walks every
+// task, so a burst of messages then costs one snapshot, built when the
+// queue drains. (With a message queued the loop does not block, so no
+// change stays unpublished while it idles.)
 func (a *Agent) publishIfDirty() {
-	if a.dirty {
+	if a.dirty && (len(a.msgs) == 0 || a.clock.Now().Sub(a.snapshot.Load().builtAt) >= 20*time.Millisecond) {
 		a.publish()
 	}
 }
@@ -113,6 +126,7 @@ func (a *Agent) publish() {
 		s.CompletedFrameworks = append(s.CompletedFrameworks, frameworkState(fw, s.ID))
 	}
 	sort.Slice(s.Frameworks, func(i, j int) bool { return s.Frameworks[i].ID < s.Frameworks[j].ID })
+	s.containers, s.builtAt = a.containerList(), a.clock.Now()
 	a.snapshot.Store(s)
 }
 
@@ -146,6 +160,9 @@ func executorState(ex *executor, agentID string) executorJSON {
 	var rs []*mesos.Resource
 	if ex.info != nil {
 		out.Name, out.Source, out.Type = ex.info.GetName(), ex.info.GetSource(), "DEFAULT"
+		if ex.run != nil {
+			out.Type = "CUSTOM"
+		}
 		rs = ex.info.GetResources()
 	}
 	for _, t := range ex.tasks {
@@ -176,7 +193,7 @@ func taskState(t *task, agentID string) taskJSON {
 		out.ExecutorID = t.executor.id
 	}
 	for _, st := range t.statuses {
-		sj := statusJSON{State: st.GetState().String(), Timestamp: st.GetTimestamp()}
+		sj := statusJSON{State: st.GetState().String(), Timestamp: st.GetTimestamp(), Healthy: st.Healthy}
 		if cs := st.GetContainerStatus(); cs != nil {
 			sj.ContainerStatus = &containerStatusJSON{ContainerID: containerIDJSON(cs.GetContainerId()), ExecutorPID: cs.GetExecutorPid()}
 		}

@@ -35,6 +35,7 @@ type framework struct {
 type executor struct {
 	id, frameworkID string
 	info            *mesos.ExecutorInfo // nil for a command task
+	run             *executorRun        // custom executors only (executors.go)
 	containerID     string
 	directory       string
 	tasks           map[string]*task // not yet forgotten
@@ -57,6 +58,11 @@ type task struct {
 	killRequested      bool
 	killedDuringLaunch bool
 	killDeadline       time.Time // SIGKILL is due; zero when not armed
+	// cancelFetch cancels the fetch of the task's launch (fetch.go).
+	cancelFetch context.CancelFunc
+
+	// health is the task's health checker (healthchecks.go); nil if none.
+	health *taskHealth
 }
 
 // live reports whether the task may still change state.
@@ -137,15 +143,15 @@ func (a *Agent) runTask(ev *agentpb.Event_RunTask) {
 		log.Warn("ignoring RUN_TASK for a task the agent already runs")
 		return
 	}
+	if ti.GetExecutor() != nil {
+		a.runCustom(ev.GetFramework(), ti.GetExecutor(), []*mesos.TaskInfo{ti}, nil)
+		return
+	}
 	fw := a.addFramework(ev.GetFramework())
 	var cause error
 	switch {
-	case ti.GetExecutor() != nil:
-		cause = errors.New("custom executors are not supported yet")
 	case ti.GetCommand() == nil:
 		cause = errors.New("the task has neither a command nor an executor")
-	case len(ti.GetCommand().GetUris()) > 0:
-		cause = errors.New("fetching command URIs is not supported yet")
 	}
 	ex := a.newExecutor(fw, tid, nil)
 	t := a.addTask(ex, ti, 0)
@@ -175,6 +181,10 @@ func (a *Agent) runTaskGroup(ev *agentpb.Event_RunTaskGroup) {
 		log.Error("refusing RUN_TASK_GROUP with an invalid ID", zap.Error(err))
 		return
 	}
+	if ev.GetExecutor().GetType() == mesos.ExecutorInfo_CUSTOM {
+		a.runCustom(ev.GetFramework(), ev.GetExecutor(), ev.GetTaskGroup().GetTasks(), ev.GetTaskGroup())
+		return
+	}
 	var tis []*mesos.TaskInfo
 	var cause error
 	seen := map[string]bool{}
@@ -191,8 +201,6 @@ func (a *Agent) runTaskGroup(ev *agentpb.Event_RunTaskGroup) {
 			cause = fmt.Errorf("task %s of a task group must not have an executor", tid)
 		case ti.GetCommand() == nil:
 			cause = fmt.Errorf("task %s has no command", tid)
-		case len(ti.GetCommand().GetUris()) > 0:
-			cause = fmt.Errorf("task %s: fetching command URIs is not supported yet", tid)
 		}
 	}
 	if len(tis) == 0 {
@@ -234,8 +242,9 @@ func (a *Agent) runTaskGroup(ev *agentpb.Event_RunTaskGroup) {
 	a.launch(tasks, specs)
 }
 
-// launch starts the containers in a goroutine. A group is all or nothing:
-// if one launch fails, the ones already started are killed.
+// launch fetches the tasks' URIs, then starts the containers, in a
+// goroutine. A group is all or nothing: if one launch fails, the ones
+// already started are killed.
 func (a *Agent) launch(tasks []*task, specs []containerizer.LaunchSpec) {
 	a.launching++
 	m := launched{
@@ -247,9 +256,15 @@ func (a *Agent) launch(tasks []*task, specs []containerizer.LaunchSpec) {
 		t.launching = true
 		m.keys[i] = t.key
 	}
-	ctx, c := a.runCtx, a.containerizer
+	ctx, c, f := a.runCtx, a.containerizer, a.fetcher
+	fctx, cancelFetch := a.fetchContext(tasks)
 	go func() {
+		m.failed = fetchAll(fctx, f, specs, m.errs)
+		cancelFetch()
 		for i, spec := range specs {
+			if m.failed != nil {
+				break
+			}
 			m.containers[i], m.errs[i] = c.Launch(ctx, spec)
 			if m.errs[i] != nil {
 				m.failed = m.errs[i]
@@ -286,6 +301,9 @@ func (a *Agent) launched(m launched) {
 		if m.failed != nil {
 			cause := m.errs[i]
 			if cause == nil {
+				// A task killed while the group's URIs were fetched takes
+				// the group with it, killed rather than failed.
+				t.killRequested = t.killRequested || errors.Is(m.failed, context.Canceled)
 				cause = fmt.Errorf("another task of the group failed to launch: %w", m.failed)
 			}
 			a.launchFailed(t, cause)
@@ -305,6 +323,7 @@ func (a *Agent) launched(m launched) {
 		}
 		a.update(t, mesos.TaskState_TASK_STARTING, mesos.TaskStatus_SOURCE_EXECUTOR, nil, "")
 		a.update(t, mesos.TaskState_TASK_RUNNING, mesos.TaskStatus_SOURCE_EXECUTOR, nil, "")
+		a.startHealthCheck(t)
 	}
 }
 
@@ -314,6 +333,11 @@ func (a *Agent) launchFailed(t *task, cause error) {
 	if t.killRequested {
 		reason := mesos.TaskStatus_REASON_TASK_KILLED_DURING_LAUNCH
 		a.update(t, mesos.TaskState_TASK_KILLED, mesos.TaskStatus_SOURCE_AGENT, &reason, "Task killed during launch")
+		return
+	}
+	if isInvalidTask(cause) {
+		reason := mesos.TaskStatus_REASON_TASK_INVALID
+		a.update(t, mesos.TaskState_TASK_ERROR, mesos.TaskStatus_SOURCE_AGENT, &reason, cause.Error())
 		return
 	}
 	reason := mesos.TaskStatus_REASON_CONTAINER_LAUNCH_FAILED
@@ -353,7 +377,8 @@ func (a *Agent) exited(m exited) {
 	}
 	a.log.Info("task exited", zap.String("framework_id", t.key.framework), zap.String("task_id", t.key.task),
 		zap.Stringer("state", state), zap.String("message", msg))
-	a.update(t, state, source, reason, msg)
+	a.stopHealthCheck(t)
+	a.update(t, state, source, reason, msg, healthOnExit(t)...)
 	if t.executor.info != nil && (state == mesos.TaskState_TASK_FAILED || state == mesos.TaskState_TASK_KILLED) {
 		// Default executor semantics: a group lives and dies together.
 		for _, s := range t.executor.tasks {
@@ -365,7 +390,7 @@ func (a *Agent) exited(m exited) {
 }
 
 func (a *Agent) liveContainers() int {
-	n := 0
+	n := a.liveExecutorContainers()
 	for _, t := range a.tasks {
 		if t.container != nil && !t.exited {
 			n++

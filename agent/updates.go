@@ -14,8 +14,9 @@ import (
 )
 
 // update moves t to state and queues the status update for the master.
-// States only move forward: nothing follows a terminal state.
-func (a *Agent) update(t *task, state mesos.TaskState, source mesos.TaskStatus_Source, reason *mesos.TaskStatus_Reason, msg string) {
+// States only move forward: nothing follows a terminal state. opts add to
+// the status what the other arguments cannot say (health, for instance).
+func (a *Agent) update(t *task, state mesos.TaskState, source mesos.TaskStatus_Source, reason *mesos.TaskStatus_Reason, msg string, opts ...statusOption) {
 	if !t.live() {
 		a.log.Warn("ignoring an update after a terminal state", zap.String("task_id", t.key.task),
 			zap.Stringer("state", t.state), zap.Stringer("update", state))
@@ -34,6 +35,9 @@ func (a *Agent) update(t *task, state mesos.TaskState, source mesos.TaskStatus_S
 			}
 		}
 		st.ContainerStatus = cs
+	}
+	for _, o := range opts {
+		o(st)
 	}
 	t.state = state
 	t.statuses = append(t.statuses, st)
@@ -101,7 +105,7 @@ func (a *Agent) forget(key taskKey) {
 	delete(ex.tasks, key.task)
 	ex.completedTasks = appendBounded(ex.completedTasks, t, maxCompletedTasks)
 	a.dirty = true
-	if len(ex.tasks) > 0 {
+	if len(ex.tasks) > 0 || !a.executorDone(ex) {
 		return
 	}
 	fw := a.frameworks[key.framework]

@@ -12,6 +12,9 @@ import (
 var (
 	agoraBin string
 	batchBin string
+	// The echo example: a custom executor and its framework.
+	echoExecutorBin  string
+	echoFrameworkBin string
 )
 
 func TestMain(m *testing.M) {
@@ -40,6 +43,22 @@ func run(m *testing.M) int {
 		if err := goBuild(batchBin, "./examples/batch"); err != nil {
 			fmt.Fprintln(os.Stderr, "integration:", err)
 			return 1
+		}
+	}
+	for _, b := range []struct {
+		bin *string
+		env string
+		pkg string
+	}{
+		{&echoExecutorBin, "AGORA_ECHO_EXECUTOR_BIN", "./examples/echo/executor"},
+		{&echoFrameworkBin, "AGORA_ECHO_FRAMEWORK_BIN", "./examples/echo/framework"},
+	} {
+		if *b.bin = os.Getenv(b.env); *b.bin == "" {
+			*b.bin = filepath.Join(dir, filepath.Base(filepath.Dir(b.pkg))+"-"+filepath.Base(b.pkg))
+			if err := goBuild(*b.bin, b.pkg); err != nil {
+				fmt.Fprintln(os.Stderr, "integration:", err)
+				return 1
+			}
 		}
 	}
 	return m.Run()

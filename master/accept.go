@@ -171,16 +171,30 @@ func (m *Master) launchFailure(t *mesos.TaskInfo, state mesos.TaskState, reason 
 // it fits, records it and sends it to the agent. It returns what is left.
 func (m *Master) launchTask(f *frameworkRecord, a *agentRecord, t *mesos.TaskInfo, remaining []*mesos.Resource) []*mesos.Resource {
 	res, role, err := m.validateTask(f, a, t, remaining, true)
+	var exec *executorRecord // a custom executor to start, charged once
+	executorID := ""
+	if err == "" && t.GetExecutor() != nil {
+		orig := t
+		if t, exec, err = m.taskExecutor(f, a, t, role, resources.Subtract(remaining, res)); err != "" {
+			t = orig
+		}
+		executorID = t.GetExecutor().GetExecutorId().GetValue()
+	}
 	if err != "" {
 		m.forward(f, m.launchFailure(t, mesos.TaskState_TASK_ERROR, mesos.TaskStatus_REASON_TASK_INVALID, err))
 		return remaining
 	}
-	m.addTask(f, a, t, res, role, "")
+	m.addTask(f, a, t, res, role, executorID)
+	left := resources.Subtract(remaining, res)
+	if exec != nil {
+		m.addExecutor(f, a, exec)
+		left = resources.Subtract(left, exec.resources)
+	}
 	m.sendAgent(a, &agentpb.Event{
 		Type:    agentpb.Event_RUN_TASK.Enum(),
 		RunTask: &agentpb.Event_RunTask{Framework: f.info, Task: t},
 	})
-	return resources.Subtract(remaining, res)
+	return left
 }
 
 // launchGroup launches a task group atomically: every task is valid and the
@@ -197,13 +211,18 @@ func (m *Master) launchGroup(f *frameworkRecord, a *agentRecord, lg *mesos.Offer
 	if exec == nil || exec.GetExecutorId().GetValue() == "" {
 		return fail("LAUNCH_GROUP needs an 'executor' with an 'executor_id'")
 	}
+	// A CUSTOM executor is accounted as a LAUNCH's is (executors.go).
+	custom := exec.GetType() == mesos.ExecutorInfo_CUSTOM
+	if !custom && a.executors[executorKey{f.id, exec.GetExecutorId().GetValue()}] != nil {
+		return fail("executor " + exec.GetExecutorId().GetValue() + " is a running custom executor; use type CUSTOM")
+	}
 	if len(group.GetTasks()) == 0 {
 		return fail("LAUNCH_GROUP needs at least one task")
 	}
 	left := remaining
 	execID := exec.GetExecutorId().GetValue()
 	var execRes []*mesos.Resource
-	if len(exec.GetResources()) > 0 {
+	if !custom && len(exec.GetResources()) > 0 {
 		if err := resources.Validate(exec.GetResources()); err != nil {
 			return fail("invalid executor resources: " + err.Error())
 		}
@@ -237,6 +256,17 @@ func (m *Master) launchGroup(f *frameworkRecord, a *agentRecord, lg *mesos.Offer
 		}
 		left = resources.Subtract(left, res)
 		launches = append(launches, launch{t, res, role})
+	}
+	var rec *executorRecord
+	if custom {
+		var err string
+		if exec, rec, err = m.checkExecutor(f, a, exec, launches[0].role, left); err != "" {
+			return fail(err)
+		}
+		if rec != nil {
+			left = resources.Subtract(left, rec.resources)
+			m.addExecutor(f, a, rec)
+		}
 	}
 	for i, l := range launches {
 		t := m.addTask(f, a, l.t, l.res, l.role, execID)
@@ -277,10 +307,10 @@ func (m *Master) validateTask(f *frameworkRecord, a *agentRecord, t *mesos.TaskI
 		return nil, "", "task's agent_id " + t.GetAgentId().GetValue() + " does not match the offer's agent " + a.id
 	}
 	if needCommand {
-		if t.GetExecutor() != nil {
-			return nil, "", "custom executors (TaskInfo.executor) are not supported by this cluster yet; use 'command' or LAUNCH_GROUP"
+		if t.GetExecutor() != nil && t.GetCommand() != nil {
+			return nil, "", "a task must have either 'command' or 'executor', not both"
 		}
-		if t.GetCommand() == nil {
+		if t.GetExecutor() == nil && t.GetCommand() == nil {
 			return nil, "", "a task needs 'command' (or 'executor')"
 		}
 	}

@@ -89,6 +89,7 @@ func (m *Master) subscribeAgent(sub *agentpb.Call_Subscribe, remoteIP string) (*
 	a.total = resources.Clone(info.GetResources())
 	a.pid = "slave(1)@" + net.JoinHostPort(remoteIP, strconv.Itoa(int(info.GetPort())))
 	a.version = sub.GetVersion()
+	a.workDir = sub.GetWorkDir()
 	a.state = agentConnected
 	a.conn = conn
 	a.pingsMissed = 0
@@ -104,6 +105,7 @@ func (m *Master) subscribeAgent(sub *agentpb.Call_Subscribe, remoteIP string) (*
 		Subscribed: &agentpb.Event_Subscribed{AgentId: &mesos.AgentID{Value: &id}, PingIntervalSeconds: &interval},
 	})
 	m.reconcileAgentTasks(a, sub)
+	m.reconcileAgentExecutors(a, sub)
 	for key, policy := range a.pendingKills {
 		if a.tasks[key] != nil {
 			m.sendAgent(a, killTaskEvent(key.framework, key.task, policy))
@@ -128,6 +130,9 @@ func (m *Master) usedOnAgent(a *agentRecord) map[string][]*mesos.Resource {
 			continue
 		}
 		used[key.framework] = resources.Add(used[key.framework], resources.Add(t.resources, t.executorResources))
+	}
+	for key, e := range a.executors {
+		used[key.framework] = resources.Add(used[key.framework], e.resources)
 	}
 	return used
 }
@@ -220,6 +225,10 @@ func (m *Master) markUnreachable(a *agentRecord, now time.Time) {
 			m.forward(f, status)
 		}
 	}
+	// Its executors are forgotten too; a reregistration reports them again.
+	for _, e := range a.executors {
+		m.removeExecutor(e)
+	}
 	failure := &scheduler.Event{Type: scheduler.Event_FAILURE.Enum(), Failure: &scheduler.Event_Failure{AgentId: &mesos.AgentID{Value: strPtr(a.id)}}}
 	for _, f := range m.frameworks {
 		m.sendFramework(f, failure)
@@ -241,6 +250,14 @@ func (m *Master) AgentCall(ctx context.Context, streamID string, call *agentpb.C
 			return invalidf("'update.status.task_id' must not be empty")
 		}
 	case agentpb.Call_PONG:
+	case agentpb.Call_EXECUTOR_MESSAGE:
+		if x := call.GetExecutorMessage(); x.GetFrameworkId().GetValue() == "" || x.GetExecutorId().GetValue() == "" {
+			return invalidf("Expecting 'executor_message.framework_id' and 'executor_message.executor_id' to be present")
+		}
+	case agentpb.Call_EXECUTOR_EXITED:
+		if x := call.GetExecutorExited(); x.GetFrameworkId().GetValue() == "" || x.GetExecutorId().GetValue() == "" {
+			return invalidf("Expecting 'executor_exited.framework_id' and 'executor_exited.executor_id' to be present")
+		}
 	default:
 		return invalidf("unsupported agent call type %v", call.GetType())
 	}
@@ -261,6 +278,10 @@ func (m *Master) AgentCall(ctx context.Context, streamID string, call *agentpb.C
 			a.pingsMissed = 0
 		case agentpb.Call_UPDATE:
 			m.agentUpdate(a, call.GetUpdate())
+		case agentpb.Call_EXECUTOR_MESSAGE:
+			m.executorMessage(a, call.GetExecutorMessage())
+		case agentpb.Call_EXECUTOR_EXITED:
+			m.executorExited(a, call.GetExecutorExited())
 		}
 	})
 	if err != nil {

@@ -97,6 +97,11 @@ func (m *Master) offerProto(f *frameworkRecord, a *agentRecord, id string, o all
 			off.ExecutorIds = appendExecutor(off.ExecutorIds, t.executorID)
 		}
 	}
+	for key := range a.executors {
+		if key.framework == f.id {
+			off.ExecutorIds = appendExecutor(off.ExecutorIds, key.executor)
+		}
+	}
 	return off
 }
 

@@ -77,7 +77,8 @@ func validateCall(call *scheduler.Call) error {
 	case scheduler.Call_RECONCILE:
 		return need(call.Reconcile != nil, "reconcile")
 	case scheduler.Call_MESSAGE:
-		return need(call.Message != nil, "message")
+		msg := call.GetMessage()
+		return need(msg.GetAgentId().GetValue() != "" && msg.GetExecutorId().GetValue() != "", "message.agent_id' and 'message.executor_id")
 	case scheduler.Call_REQUEST:
 		return need(call.Request != nil, "request")
 	case scheduler.Call_UPDATE_FRAMEWORK:
@@ -135,26 +136,23 @@ func (m *Master) dispatch(f *frameworkRecord, call *scheduler.Call) {
 	case scheduler.Call_UPDATE_FRAMEWORK:
 		m.updateFramework(f, call.GetUpdateFramework())
 	case scheduler.Call_MESSAGE:
-		// Executor messaging arrives with custom executors; until then a
-		// message has no recipient, which Mesos also allows (best effort).
-		m.log.Debug("framework message dropped: no executor channel", zap.String("framework_id", f.id))
+		m.frameworkMessage(f, call.GetMessage())
 	default:
 		// REQUEST and the inverse-offer and operation calls are accepted and
 		// have no effect, as in Mesos's built-in allocator.
 	}
 }
 
-// shutdownExecutor kills every task of one executor.
+// shutdownExecutor asks the agent to stop one executor and its tasks. The
+// executor's resources are released when the agent reports it exited.
 func (m *Master) shutdownExecutor(f *frameworkRecord, s *scheduler.Call_Shutdown) {
 	a := m.agents[s.GetAgentId().GetValue()]
-	if a == nil {
+	if a == nil || a.conn == nil {
+		m.log.Info("executor shutdown dropped: agent not connected", zap.String("framework_id", f.id),
+			zap.String("agent_id", s.GetAgentId().GetValue()), zap.String("executor_id", s.GetExecutorId().GetValue()))
 		return
 	}
-	for _, t := range f.tasks {
-		if t.agentID == a.id && t.executorID == s.GetExecutorId().GetValue() {
-			m.sendAgent(a, killTaskEvent(f.id, t.id, nil))
-		}
-	}
+	m.sendAgent(a, shutdownExecutorEvent(f.id, s.GetExecutorId()))
 }
 
 // updateFramework applies UPDATE_FRAMEWORK: new roles, capabilities or

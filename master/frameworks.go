@@ -190,6 +190,9 @@ func (m *Master) removeFramework(f *frameworkRecord, why string) {
 		status := m.masterStatus(t, mesos.TaskState_TASK_KILLED, mesos.TaskStatus_REASON_FRAMEWORK_REMOVED, "Framework "+f.id+" removed: "+why)
 		m.updateTask(f, t, status, false)
 	}
+	for _, agentID := range m.dropFrameworkExecutors(f) {
+		agents[agentID] = true
+	}
 	for agentID := range agents {
 		if a := m.agents[agentID]; a != nil {
 			m.sendAgent(a, shutdownFrameworkEvent(f.id))

@@ -75,6 +75,9 @@ func (m *Master) fillMetrics(out map[string]float64) {
 				used = resources.Add(used, resources.StripAllocation(resources.Add(t.resources, t.executorResources)))
 			}
 		}
+		for _, e := range a.executors {
+			used = resources.Add(used, resources.StripAllocation(e.resources))
+		}
 	}
 	for _, o := range m.book.All() {
 		offered = resources.Add(offered, resources.StripAllocation(o.Resources))

@@ -35,6 +35,8 @@ type frameworkRecord struct {
 	suppressed map[string]bool
 	tasks      map[string]*taskRecord
 	completed  []*taskRecord // oldest first, bounded
+	// executors are the framework's running custom executors (executors.go).
+	executors map[executorOnAgent]*executorRecord
 }
 
 func (f *frameworkRecord) connected() bool { return f.conn != nil }
@@ -59,6 +61,7 @@ type agentRecord struct {
 	reregisteredAt time.Time
 	unreachableAt  time.Time
 	version        string
+	workDir        string // the agent's --work_dir: sandboxes are below it
 
 	nextPing     time.Time
 	awaitingPong bool
@@ -68,6 +71,8 @@ type agentRecord struct {
 	// pendingKills are KILLs asked for while the agent was not connected;
 	// they are sent when it reregisters.
 	pendingKills map[taskKey]*mesos.KillPolicy
+	// executors are the custom executors running on the agent.
+	executors map[executorKey]*executorRecord
 }
 
 type taskKey struct{ framework, task string }

@@ -34,6 +34,7 @@ type AgentView struct {
 	RegisteredAt   time.Time
 	ReregisteredAt time.Time
 	Version        string
+	WorkDir        string // "" when the agent did not report it
 	tasks          []taskRecord
 }
 
@@ -52,6 +53,8 @@ type FrameworkView struct {
 	Tasks          []TaskView
 	CompletedTasks []TaskView
 	Offers         []OfferView
+	// Executors are the framework's running custom executors.
+	Executors []ExecutorView
 }
 
 // TaskView is one task in a State.
@@ -90,7 +93,7 @@ func (m *Master) copyState() *State {
 		v := AgentView{
 			ID: a.id, PID: a.pid, Info: a.info, Total: a.total, Connected: a.state == agentConnected,
 			Unreachable: a.state == agentUnreachable, RegisteredAt: a.registeredAt,
-			ReregisteredAt: a.reregisteredAt, Version: a.version,
+			ReregisteredAt: a.reregisteredAt, Version: a.version, WorkDir: a.workDir,
 			tasks: make([]taskRecord, 0, len(a.tasks)),
 		}
 		for _, t := range a.tasks {
@@ -117,7 +120,7 @@ func frameworkView(f *frameworkRecord, offers []OfferView) FrameworkView {
 	v := FrameworkView{
 		ID: f.id, Info: f.info, Roles: f.roles, Connected: f.conn != nil, Recovered: f.recovered,
 		RegisteredAt: f.registeredAt, ReregisteredAt: f.reregisteredAt, UnregisteredAt: f.unregisteredAt,
-		Offers: offers, Tasks: make([]TaskView, 0, len(f.tasks)),
+		Offers: offers, Tasks: make([]TaskView, 0, len(f.tasks)), Executors: executorViews(f),
 	}
 	for _, t := range f.tasks {
 		v.Tasks = append(v.Tasks, taskView(t))
@@ -159,6 +162,7 @@ func (s *State) summarize() {
 		a.Offered = offeredByAgent[a.ID]
 		a.tasks = nil
 	}
+	s.addExecutorUse()
 	sort.Slice(s.Agents, func(i, j int) bool { return s.Agents[i].ID < s.Agents[j].ID })
 	sort.Slice(s.Frameworks, func(i, j int) bool { return s.Frameworks[i].ID < s.Frameworks[j].ID })
 }

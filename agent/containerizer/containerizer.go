@@ -1,7 +1,8 @@
 // Package containerizer defines how the agent starts, signals and waits for
 // the processes of a task or executor, whatever isolates them: plain
-// process groups (posix/), cgroups (cgroups/, later) or Docker (docker/,
-// later). The conformance subpackage is the suite every real
+// process groups (posix/), cgroups (cgroups/) or Docker (docker/,
+// later). Containers that account for their resource use also implement
+// StatsReporter. The conformance subpackage is the suite every real
 // implementation passes; fake/ is an in-memory one for tests.
 //
 // The agent owns task state, sandboxes and environment; a containerizer
@@ -80,6 +81,15 @@ type LaunchSpec struct {
 	// User, when set, is the user to run as (CommandInfo.user or the
 	// framework's user); containerizers that cannot switch user ignore it.
 	User string
+	// Owner says whose container it is. Containerizers that create named
+	// objects (Docker) label them with it, for operators; optional.
+	Owner Owner
+}
+
+// Owner identifies the agent, framework, executor and task of a container;
+// TaskID is empty for a custom executor's container.
+type Owner struct {
+	AgentID, FrameworkID, ExecutorID, TaskID string
 }
 
 // ExitStatus is how a container ended.

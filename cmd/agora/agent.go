@@ -10,13 +10,15 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/agoraproject/agora/agent"
+	"github.com/agoraproject/agora/agent/fetcher"
 	"github.com/agoraproject/agora/internal/duration"
 )
 
 type agentFlags struct {
-	cfg      agent.Config
-	ip       string
-	logLevel string
+	cfg           agent.Config
+	ip            string
+	logLevel      string
+	containerizer *containerizerFlags // containerizer.go
 }
 
 func bindAgentFlags(fs *flag.FlagSet) *agentFlags {
@@ -24,6 +26,12 @@ func bindAgentFlags(fs *flag.FlagSet) *agentFlags {
 		WorkDir:         agent.DefaultWorkDir,
 		Port:            agent.DefaultPort,
 		KillGracePeriod: agent.DefaultKillGracePeriod,
+
+		ExecutorRegistrationTimeout: agent.DefaultExecutorRegistrationTimeout,
+		ExecutorShutdownGracePeriod: agent.DefaultExecutorShutdownGracePeriod,
+		RecoveryTimeout:             agent.DefaultRecoveryTimeout,
+
+		FetcherStallTimeout: fetcher.DefaultStallTimeout,
 	}}
 	c := &af.cfg
 	fs.StringVar(&c.Master, "master", "", "master address: host:port or http://host:port (required)")
@@ -35,7 +43,17 @@ func bindAgentFlags(fs *flag.FlagSet) *agentFlags {
 	fs.IntVar(&c.Port, "port", c.Port, "port of the agent's HTTP endpoints")
 	fs.StringVar(&c.Hostname, "hostname", "", "hostname reported to the master (default: the system hostname)")
 	fs.Var(duration.Value{D: &c.KillGracePeriod}, "kill_grace_period", "time between SIGTERM and SIGKILL when the task sets no kill policy")
+	fs.Var(duration.Value{D: &c.ExecutorRegistrationTimeout}, "executor_registration_timeout", "how long a custom executor may take to subscribe before it is killed")
+	fs.Var(duration.Value{D: &c.ExecutorShutdownGracePeriod}, "executor_shutdown_grace_period", "time between SHUTDOWN and killing a custom executor whose ExecutorInfo sets none")
+	fs.Var(duration.Value{D: &c.RecoveryTimeout}, "recovery_timeout", "how long executors try to resubscribe after losing the agent (MESOS_RECOVERY_TIMEOUT)")
+	fs.StringVar(&c.FetcherCacheDir, "fetcher_cache_dir", "", "directory of the cache of URIs fetched with cache=true (default: <work_dir>/"+agent.DefaultFetcherCacheDir+")")
+	fs.Func("fetcher_cache_size", "bytes the fetcher cache keeps, e.g. 512MB (default 2GB)", func(s string) (err error) {
+		c.FetcherCacheSize, err = fetcher.ParseSize(s)
+		return err
+	})
+	fs.Var(duration.Value{D: &c.FetcherStallTimeout}, "fetcher_stall_timeout", "abort a URI download that receives no data for this long")
 	fs.StringVar(&af.logLevel, "logging_level", "INFO", "log level: DEBUG, INFO, WARNING or ERROR")
+	af.containerizer = bindContainerizerFlags(fs)
 	return af
 }
 
@@ -49,6 +67,10 @@ func startAgent(ctx context.Context, af *agentFlags, log *zap.Logger, ready func
 	cfg := af.cfg
 	cfg.Port = ln.Addr().(*net.TCPAddr).Port
 	cfg.Logger = log
+	if cfg.Containerizer, err = newContainerizer(*af.containerizer, log, newCgroupsContainerizer); err != nil {
+		ln.Close()
+		return err
+	}
 	a, err := agent.New(cfg)
 	if err != nil {
 		ln.Close()

@@ -33,13 +33,14 @@ func renderState(s *master.State) object {
 		}
 		agents = append(agents, renderAgent(a))
 	}
+	workDirs := agentWorkDirs(s) // sandboxes.go
 	frameworks := make([]object, 0, len(s.Frameworks))
 	for _, f := range s.Frameworks {
-		frameworks = append(frameworks, renderFramework(f))
+		frameworks = append(frameworks, withSandboxes(renderFramework(f), f, workDirs))
 	}
 	completed := make([]object, 0, len(s.CompletedFrameworks))
 	for _, f := range s.CompletedFrameworks {
-		completed = append(completed, renderFramework(f))
+		completed = append(completed, withSandboxes(renderFramework(f), f, workDirs))
 	}
 	flags := s.Flags
 	if flags == nil {
@@ -142,7 +143,7 @@ func renderFramework(f master.FrameworkView) object {
 		"unreachable_tasks":   unreachable,
 		"completed_tasks":     completed,
 		"offers":              offers,
-		"executors":           []object{},
+		"executors":           renderExecutors(f),
 		"completed_executors": []object{},
 	}
 	if len(f.Roles) == 1 {

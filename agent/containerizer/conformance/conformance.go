@@ -34,6 +34,14 @@ type Options struct {
 	Container *mesos.ContainerInfo
 	// Timeout bounds every wait for a real process (default 10 s).
 	Timeout time.Duration
+	// Limits says the containerizer enforces the mem resource: the suite
+	// then checks that exceeding it ends the container with
+	// REASON_CONTAINER_LIMITATION_MEMORY.
+	Limits bool
+	// AppendArguments says that with shell=false the arguments follow
+	// value instead of being the whole argv (Docker's CMD, as Mesos's
+	// Docker containerizer builds it): the suite then leaves argv[0] out.
+	AppendArguments bool
 }
 
 // Run runs the suite against c on the host filesystem.
@@ -54,6 +62,11 @@ func RunWith(t *testing.T, c containerizer.Containerizer, opts Options) {
 	t.Run("KillAfterIgnoredTerm", s.killAfterIgnoredTerm)
 	t.Run("KillLeavesNoProcess", s.killLeavesNoProcess)
 	t.Run("ExitLeavesNoProcess", s.exitLeavesNoProcess)
+	t.Run("User", s.user)
+	t.Run("UnknownUser", s.unknownUser)
+	if opts.Limits {
+		t.Run("MemoryLimit", s.memoryLimit)
+	}
 }
 
 type suite struct {
@@ -153,6 +166,9 @@ func (s *suite) noShell(t *testing.T) {
 		Value:     proto.String("sh"),
 		Arguments: []string{"sh", "-c", `printf '%s|%s' "$1" "$2"`, "zero", "one two", "*"},
 	})
+	if s.opts.AppendArguments {
+		spec.Command.Arguments = spec.Command.Arguments[1:]
+	}
 	st := s.wait(t, s.launch(t, spec))
 	if !st.Success() {
 		t.Fatalf("exit %+v", st)

@@ -6,18 +6,15 @@
 // ends.
 //
 // It is not an isolator: a process that calls setsid escapes the group, and
-// limits are not enforced (the cgroups containerizer does both). It does not
-// switch users.
+// limits are not enforced (the cgroups containerizer does both). When the
+// agent is root, tasks run as LaunchSpec.User.
 package posix
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -25,11 +22,11 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/agoraproject/agora/agent/containerizer"
-	mesos "github.com/agoraproject/agora/proto/mesos/v1"
+	"github.com/agoraproject/agora/agent/containerizer/internal/hostcmd"
 )
 
 // DefaultPath is searched for a program when the environment has no PATH.
-const DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+const DefaultPath = hostcmd.DefaultPath
 
 // Config configures the posix containerizer.
 type Config struct {
@@ -77,48 +74,20 @@ func New(cfg Config) (*Containerizer, error) {
 }
 
 // Launch starts spec's command in a new process group with its output in
-// the sandbox's stdout and stderr files.
+// the sandbox's stdout and stderr files, as spec.User when the agent is
+// root.
 func (c *Containerizer) Launch(_ context.Context, spec containerizer.LaunchSpec) (containerizer.Container, error) {
-	if ci := spec.Container; ci != nil {
-		if ci.GetType() == mesos.ContainerInfo_DOCKER {
-			return nil, errors.New("the posix containerizer cannot run Docker containers")
-		}
-		if ci.GetMesos().GetImage() != nil {
-			return nil, errors.New("the posix containerizer cannot run container images")
-		}
+	if err := hostcmd.CheckHostContainer(spec.Container, "posix"); err != nil {
+		return nil, err
 	}
-	program, argv, err := containerizer.Argv(spec.Command)
+	hc, err := hostcmd.Build(spec)
 	if err != nil {
 		return nil, err
 	}
-	path, err := findExecutable(program, lookupEnv(spec.Env, "PATH"), spec.Sandbox)
-	if err != nil {
-		return nil, err
-	}
-	stdout, err := openOutput(spec.Sandbox, "stdout")
-	if err != nil {
-		return nil, err
-	}
-	defer stdout.Close()
-	stderr, err := openOutput(spec.Sandbox, "stderr")
-	if err != nil {
-		return nil, err
-	}
-	defer stderr.Close()
-
-	cmd := &exec.Cmd{
-		Path:   path,
-		Args:   argv,
-		Env:    append([]string{}, spec.Env...), // never the agent's own environment
-		Dir:    spec.Sandbox,
-		Stdout: stdout,
-		Stderr: stderr,
-		// Setpgid makes the process group ID the child's PID, so that
-		// signals to -pid reach everything it forks.
-		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
-	}
+	defer hc.Close()
+	cmd := hc.Cmd
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("failed to start %q: %w", program, err)
+		return nil, fmt.Errorf("failed to start %q: %w", hc.Program, err)
 	}
 	p := &process{
 		id:          spec.ContainerID,
@@ -127,17 +96,9 @@ func (c *Containerizer) Launch(_ context.Context, spec containerizer.LaunchSpec)
 		reapTimeout: c.cfg.ReapTimeout,
 		log:         c.log.With(zap.String("container_id", spec.ContainerID), zap.Int("pid", cmd.Process.Pid)),
 	}
-	p.log.Debug("launched", zap.Strings("argv", argv))
+	p.log.Debug("launched", zap.Strings("argv", hc.Argv))
 	go p.wait(cmd)
 	return p, nil
-}
-
-func openOutput(dir, name string) (*os.File, error) {
-	f, err := os.OpenFile(filepath.Join(dir, name), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("failed to open the sandbox's %s: %w", name, err)
-	}
-	return f, nil
 }
 
 // process is one launched process group.
@@ -208,64 +169,4 @@ func (p *process) signal(sig syscall.Signal) error {
 
 func (p *process) Status() containerizer.Status {
 	return containerizer.Status{ContainerID: p.id, PID: p.pgid}
-}
-
-// lookupEnv returns the last value of name in env (the one exec uses).
-func lookupEnv(env []string, name string) string {
-	v := ""
-	for _, kv := range env {
-		if k, val, ok := strings.Cut(kv, "="); ok && k == name {
-			v = val
-		}
-	}
-	return v
-}
-
-// findExecutable resolves program the way execvp does, but against the
-// task's PATH rather than the agent's. Relative paths with a slash are
-// relative to the sandbox, where the process starts.
-func findExecutable(program, path, dir string) (string, error) {
-	if strings.Contains(program, "/") {
-		full := program
-		if !filepath.IsAbs(full) {
-			full = filepath.Join(dir, full)
-		}
-		if err := checkExecutable(full); err != nil {
-			return "", fmt.Errorf("cannot execute %q: %w", program, err)
-		}
-		return full, nil
-	}
-	if path == "" {
-		path = DefaultPath
-	}
-	for _, d := range filepath.SplitList(path) {
-		if d == "" {
-			d = "."
-		}
-		if !filepath.IsAbs(d) {
-			d = filepath.Join(dir, d)
-		}
-		full := filepath.Join(d, program)
-		if checkExecutable(full) == nil {
-			return full, nil
-		}
-	}
-	return "", fmt.Errorf("executable %q not found in PATH %s", program, path)
-}
-
-func checkExecutable(path string) error {
-	fi, err := os.Stat(path)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return errors.New("no such file")
-		}
-		return err
-	}
-	if fi.IsDir() {
-		return errors.New("is a directory")
-	}
-	if fi.Mode()&0o111 == 0 {
-		return errors.New("permission denied")
-	}
-	return nil
 }

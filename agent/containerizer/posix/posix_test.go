@@ -1,11 +1,15 @@
 package posix
 
 import (
-	"os"
-	"path/filepath"
+	"context"
 	"testing"
+	"time"
 
+	"google.golang.org/protobuf/proto"
+
+	"github.com/agoraproject/agora/agent/containerizer"
 	"github.com/agoraproject/agora/agent/containerizer/conformance"
+	mesos "github.com/agoraproject/agora/proto/mesos/v1"
 )
 
 func TestConformance(t *testing.T) {
@@ -16,32 +20,37 @@ func TestConformance(t *testing.T) {
 	conformance.Run(t, c)
 }
 
-func TestFindExecutable(t *testing.T) {
-	dir := t.TempDir()
-	if p, err := findExecutable("sh", "/nonexistent:/bin:/usr/bin", dir); err != nil || p != "/bin/sh" {
-		t.Errorf("sh = %q, %v", p, err)
-	}
-	if p, err := findExecutable("sh", "", dir); err != nil || p == "" {
-		t.Errorf("default PATH: %q, %v", p, err)
-	}
-	plain := filepath.Join(dir, "plain")
-	if err := os.WriteFile(plain, []byte("#!/bin/sh\n"), 0o644); err != nil {
+func TestStats(t *testing.T) {
+	c, err := New(Config{})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := findExecutable(plain, "", dir); err == nil {
-		t.Error("non-executable file accepted")
+	ct, err := c.Launch(t.Context(), containerizer.LaunchSpec{
+		ContainerID: "stats", Sandbox: t.TempDir(), Env: []string{"PATH=/bin:/usr/bin"},
+		Command: &mesos.CommandInfo{Value: proto.String("sleep 1000 & i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done; wait")},
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := findExecutable("./prog", "", dir); err == nil {
-		t.Error("missing relative program accepted")
+	defer func() { _ = ct.Kill(); _, _ = ct.Wait(context.Background()) }()
+	sr := ct.(containerizer.StatsReporter)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		s, err := sr.Stats(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.GetProcesses() == 2 && s.GetThreads() >= 2 && s.GetMemRssBytes() > 0 && s.GetCpusUserTimeSecs()+s.GetCpusSystemTimeSecs() > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("stats %v", s)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-func TestLookupEnv(t *testing.T) {
-	env := []string{"PATH=/a", "X=1", "PATH=/b"}
-	if got := lookupEnv(env, "PATH"); got != "/b" {
-		t.Errorf("PATH = %q, want the last one", got)
-	}
-	if got := lookupEnv(env, "Y"); got != "" {
-		t.Errorf("Y = %q", got)
+	_ = ct.Kill()
+	_, _ = ct.Wait(t.Context())
+	if _, err := sr.Stats(t.Context()); err == nil {
+		t.Error("Stats after exit succeeded")
 	}
 }

@@ -30,10 +30,12 @@ const (
 type Call_Type int32
 
 const (
-	Call_UNKNOWN   Call_Type = 0
-	Call_SUBSCRIBE Call_Type = 1
-	Call_UPDATE    Call_Type = 2
-	Call_PONG      Call_Type = 3
+	Call_UNKNOWN          Call_Type = 0
+	Call_SUBSCRIBE        Call_Type = 1
+	Call_UPDATE           Call_Type = 2
+	Call_PONG             Call_Type = 3
+	Call_EXECUTOR_MESSAGE Call_Type = 4
+	Call_EXECUTOR_EXITED  Call_Type = 5
 )
 
 // Enum value maps for Call_Type.
@@ -43,12 +45,16 @@ var (
 		1: "SUBSCRIBE",
 		2: "UPDATE",
 		3: "PONG",
+		4: "EXECUTOR_MESSAGE",
+		5: "EXECUTOR_EXITED",
 	}
 	Call_Type_value = map[string]int32{
-		"UNKNOWN":   0,
-		"SUBSCRIBE": 1,
-		"UPDATE":    2,
-		"PONG":      3,
+		"UNKNOWN":          0,
+		"SUBSCRIBE":        1,
+		"UPDATE":           2,
+		"PONG":             3,
+		"EXECUTOR_MESSAGE": 4,
+		"EXECUTOR_EXITED":  5,
 	}
 )
 
@@ -102,21 +108,25 @@ const (
 	Event_PING               Event_Type = 7
 	Event_SHUTDOWN           Event_Type = 8
 	Event_ERROR              Event_Type = 9
+	Event_FRAMEWORK_MESSAGE  Event_Type = 10
+	Event_SHUTDOWN_EXECUTOR  Event_Type = 11
 )
 
 // Enum value maps for Event_Type.
 var (
 	Event_Type_name = map[int32]string{
-		0: "UNKNOWN",
-		1: "SUBSCRIBED",
-		2: "RUN_TASK",
-		3: "RUN_TASK_GROUP",
-		4: "KILL_TASK",
-		5: "ACKNOWLEDGE",
-		6: "SHUTDOWN_FRAMEWORK",
-		7: "PING",
-		8: "SHUTDOWN",
-		9: "ERROR",
+		0:  "UNKNOWN",
+		1:  "SUBSCRIBED",
+		2:  "RUN_TASK",
+		3:  "RUN_TASK_GROUP",
+		4:  "KILL_TASK",
+		5:  "ACKNOWLEDGE",
+		6:  "SHUTDOWN_FRAMEWORK",
+		7:  "PING",
+		8:  "SHUTDOWN",
+		9:  "ERROR",
+		10: "FRAMEWORK_MESSAGE",
+		11: "SHUTDOWN_EXECUTOR",
 	}
 	Event_Type_value = map[string]int32{
 		"UNKNOWN":            0,
@@ -129,6 +139,8 @@ var (
 		"PING":               7,
 		"SHUTDOWN":           8,
 		"ERROR":              9,
+		"FRAMEWORK_MESSAGE":  10,
+		"SHUTDOWN_EXECUTOR":  11,
 	}
 )
 
@@ -171,14 +183,16 @@ func (Event_Type) EnumDescriptor() ([]byte, []int) {
 
 // Call is sent by an agent to the master.
 type Call struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Type          *Call_Type             `protobuf:"varint,1,opt,name=type,enum=agora.agent.v1.Call_Type" json:"type,omitempty"`
-	AgentId       *v1.AgentID            `protobuf:"bytes,2,opt,name=agent_id,json=agentId" json:"agent_id,omitempty"`
-	Subscribe     *Call_Subscribe        `protobuf:"bytes,3,opt,name=subscribe" json:"subscribe,omitempty"`
-	Update        *Call_Update           `protobuf:"bytes,4,opt,name=update" json:"update,omitempty"`
-	Pong          *Call_Pong             `protobuf:"bytes,5,opt,name=pong" json:"pong,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Type            *Call_Type             `protobuf:"varint,1,opt,name=type,enum=agora.agent.v1.Call_Type" json:"type,omitempty"`
+	AgentId         *v1.AgentID            `protobuf:"bytes,2,opt,name=agent_id,json=agentId" json:"agent_id,omitempty"`
+	Subscribe       *Call_Subscribe        `protobuf:"bytes,3,opt,name=subscribe" json:"subscribe,omitempty"`
+	Update          *Call_Update           `protobuf:"bytes,4,opt,name=update" json:"update,omitempty"`
+	Pong            *Call_Pong             `protobuf:"bytes,5,opt,name=pong" json:"pong,omitempty"`
+	ExecutorMessage *Call_ExecutorMessage  `protobuf:"bytes,6,opt,name=executor_message,json=executorMessage" json:"executor_message,omitempty"`
+	ExecutorExited  *Call_ExecutorExited   `protobuf:"bytes,7,opt,name=executor_exited,json=executorExited" json:"executor_exited,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Call) Reset() {
@@ -246,6 +260,20 @@ func (x *Call) GetPong() *Call_Pong {
 	return nil
 }
 
+func (x *Call) GetExecutorMessage() *Call_ExecutorMessage {
+	if x != nil {
+		return x.ExecutorMessage
+	}
+	return nil
+}
+
+func (x *Call) GetExecutorExited() *Call_ExecutorExited {
+	if x != nil {
+		return x.ExecutorExited
+	}
+	return nil
+}
+
 // Event is sent by the master to an agent over its subscription stream.
 type Event struct {
 	state             protoimpl.MessageState   `protogen:"open.v1"`
@@ -259,6 +287,8 @@ type Event struct {
 	Ping              *Event_Ping              `protobuf:"bytes,8,opt,name=ping" json:"ping,omitempty"`
 	Shutdown          *Event_Shutdown          `protobuf:"bytes,9,opt,name=shutdown" json:"shutdown,omitempty"`
 	Error             *Event_Error             `protobuf:"bytes,10,opt,name=error" json:"error,omitempty"`
+	FrameworkMessage  *Event_FrameworkMessage  `protobuf:"bytes,11,opt,name=framework_message,json=frameworkMessage" json:"framework_message,omitempty"`
+	ShutdownExecutor  *Event_ShutdownExecutor  `protobuf:"bytes,12,opt,name=shutdown_executor,json=shutdownExecutor" json:"shutdown_executor,omitempty"`
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache
 }
@@ -363,6 +393,20 @@ func (x *Event) GetError() *Event_Error {
 	return nil
 }
 
+func (x *Event) GetFrameworkMessage() *Event_FrameworkMessage {
+	if x != nil {
+		return x.FrameworkMessage
+	}
+	return nil
+}
+
+func (x *Event) GetShutdownExecutor() *Event_ShutdownExecutor {
+	if x != nil {
+		return x.ShutdownExecutor
+	}
+	return nil
+}
+
 // Subscribe registers a new agent (agent_info.id unset) or reregisters a
 // known one (agent_info.id set), reporting what the agent still runs.
 type Call_Subscribe struct {
@@ -377,7 +421,10 @@ type Call_Subscribe struct {
 	BootId  *string `protobuf:"bytes,4,opt,name=boot_id,json=bootId" json:"boot_id,omitempty"`
 	Version *string `protobuf:"bytes,5,opt,name=version" json:"version,omitempty"`
 	// The agent's --work_dir, so the master can show sandbox directories.
-	WorkDir       *string `protobuf:"bytes,6,opt,name=work_dir,json=workDir" json:"work_dir,omitempty"`
+	WorkDir *string `protobuf:"bytes,6,opt,name=work_dir,json=workDir" json:"work_dir,omitempty"`
+	// The custom executors the agent runs (framework_id set), so that the
+	// master accounts their resources again after it lost track of them.
+	Executors     []*v1.ExecutorInfo `protobuf:"bytes,7,rep,name=executors" json:"executors,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -452,6 +499,13 @@ func (x *Call_Subscribe) GetWorkDir() string {
 		return *x.WorkDir
 	}
 	return ""
+}
+
+func (x *Call_Subscribe) GetExecutors() []*v1.ExecutorInfo {
+	if x != nil {
+		return x.Executors
+	}
+	return nil
 }
 
 // Update carries one task status update; status.uuid is set so that the
@@ -544,6 +598,134 @@ func (*Call_Pong) Descriptor() ([]byte, []int) {
 	return file_agora_agentpb_agent_proto_rawDescGZIP(), []int{0, 2}
 }
 
+// ExecutorMessage carries a custom executor's MESSAGE call on to its
+// framework (best effort, as in Mesos).
+type Call_ExecutorMessage struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	FrameworkId   *v1.FrameworkID        `protobuf:"bytes,1,req,name=framework_id,json=frameworkId" json:"framework_id,omitempty"`
+	ExecutorId    *v1.ExecutorID         `protobuf:"bytes,2,req,name=executor_id,json=executorId" json:"executor_id,omitempty"`
+	Data          []byte                 `protobuf:"bytes,3,req,name=data" json:"data,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Call_ExecutorMessage) Reset() {
+	*x = Call_ExecutorMessage{}
+	mi := &file_agora_agentpb_agent_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Call_ExecutorMessage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Call_ExecutorMessage) ProtoMessage() {}
+
+func (x *Call_ExecutorMessage) ProtoReflect() protoreflect.Message {
+	mi := &file_agora_agentpb_agent_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Call_ExecutorMessage.ProtoReflect.Descriptor instead.
+func (*Call_ExecutorMessage) Descriptor() ([]byte, []int) {
+	return file_agora_agentpb_agent_proto_rawDescGZIP(), []int{0, 3}
+}
+
+func (x *Call_ExecutorMessage) GetFrameworkId() *v1.FrameworkID {
+	if x != nil {
+		return x.FrameworkId
+	}
+	return nil
+}
+
+func (x *Call_ExecutorMessage) GetExecutorId() *v1.ExecutorID {
+	if x != nil {
+		return x.ExecutorId
+	}
+	return nil
+}
+
+func (x *Call_ExecutorMessage) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
+// ExecutorExited reports that a custom executor's process ended; the
+// master releases the executor's resources and tells the framework.
+// The executor's unfinished tasks are failed by the agent with ordinary
+// updates.
+type Call_ExecutorExited struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	FrameworkId *v1.FrameworkID        `protobuf:"bytes,1,req,name=framework_id,json=frameworkId" json:"framework_id,omitempty"`
+	ExecutorId  *v1.ExecutorID         `protobuf:"bytes,2,req,name=executor_id,json=executorId" json:"executor_id,omitempty"`
+	// The raw wait status (exit code << 8, or the signal number), when
+	// the process was seen to end.
+	Status        *int32 `protobuf:"varint,3,opt,name=status" json:"status,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Call_ExecutorExited) Reset() {
+	*x = Call_ExecutorExited{}
+	mi := &file_agora_agentpb_agent_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Call_ExecutorExited) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Call_ExecutorExited) ProtoMessage() {}
+
+func (x *Call_ExecutorExited) ProtoReflect() protoreflect.Message {
+	mi := &file_agora_agentpb_agent_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Call_ExecutorExited.ProtoReflect.Descriptor instead.
+func (*Call_ExecutorExited) Descriptor() ([]byte, []int) {
+	return file_agora_agentpb_agent_proto_rawDescGZIP(), []int{0, 4}
+}
+
+func (x *Call_ExecutorExited) GetFrameworkId() *v1.FrameworkID {
+	if x != nil {
+		return x.FrameworkId
+	}
+	return nil
+}
+
+func (x *Call_ExecutorExited) GetExecutorId() *v1.ExecutorID {
+	if x != nil {
+		return x.ExecutorId
+	}
+	return nil
+}
+
+func (x *Call_ExecutorExited) GetStatus() int32 {
+	if x != nil && x.Status != nil {
+		return *x.Status
+	}
+	return 0
+}
+
 type Event_Subscribed struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	AgentId *v1.AgentID            `protobuf:"bytes,1,req,name=agent_id,json=agentId" json:"agent_id,omitempty"`
@@ -556,7 +738,7 @@ type Event_Subscribed struct {
 
 func (x *Event_Subscribed) Reset() {
 	*x = Event_Subscribed{}
-	mi := &file_agora_agentpb_agent_proto_msgTypes[5]
+	mi := &file_agora_agentpb_agent_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -568,7 +750,7 @@ func (x *Event_Subscribed) String() string {
 func (*Event_Subscribed) ProtoMessage() {}
 
 func (x *Event_Subscribed) ProtoReflect() protoreflect.Message {
-	mi := &file_agora_agentpb_agent_proto_msgTypes[5]
+	mi := &file_agora_agentpb_agent_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -608,7 +790,7 @@ type Event_RunTask struct {
 
 func (x *Event_RunTask) Reset() {
 	*x = Event_RunTask{}
-	mi := &file_agora_agentpb_agent_proto_msgTypes[6]
+	mi := &file_agora_agentpb_agent_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -620,7 +802,7 @@ func (x *Event_RunTask) String() string {
 func (*Event_RunTask) ProtoMessage() {}
 
 func (x *Event_RunTask) ProtoReflect() protoreflect.Message {
-	mi := &file_agora_agentpb_agent_proto_msgTypes[6]
+	mi := &file_agora_agentpb_agent_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -661,7 +843,7 @@ type Event_RunTaskGroup struct {
 
 func (x *Event_RunTaskGroup) Reset() {
 	*x = Event_RunTaskGroup{}
-	mi := &file_agora_agentpb_agent_proto_msgTypes[7]
+	mi := &file_agora_agentpb_agent_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -673,7 +855,7 @@ func (x *Event_RunTaskGroup) String() string {
 func (*Event_RunTaskGroup) ProtoMessage() {}
 
 func (x *Event_RunTaskGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_agora_agentpb_agent_proto_msgTypes[7]
+	mi := &file_agora_agentpb_agent_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -721,7 +903,7 @@ type Event_KillTask struct {
 
 func (x *Event_KillTask) Reset() {
 	*x = Event_KillTask{}
-	mi := &file_agora_agentpb_agent_proto_msgTypes[8]
+	mi := &file_agora_agentpb_agent_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -733,7 +915,7 @@ func (x *Event_KillTask) String() string {
 func (*Event_KillTask) ProtoMessage() {}
 
 func (x *Event_KillTask) ProtoReflect() protoreflect.Message {
-	mi := &file_agora_agentpb_agent_proto_msgTypes[8]
+	mi := &file_agora_agentpb_agent_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -781,7 +963,7 @@ type Event_Acknowledge struct {
 
 func (x *Event_Acknowledge) Reset() {
 	*x = Event_Acknowledge{}
-	mi := &file_agora_agentpb_agent_proto_msgTypes[9]
+	mi := &file_agora_agentpb_agent_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -793,7 +975,7 @@ func (x *Event_Acknowledge) String() string {
 func (*Event_Acknowledge) ProtoMessage() {}
 
 func (x *Event_Acknowledge) ProtoReflect() protoreflect.Message {
-	mi := &file_agora_agentpb_agent_proto_msgTypes[9]
+	mi := &file_agora_agentpb_agent_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -839,7 +1021,7 @@ type Event_ShutdownFramework struct {
 
 func (x *Event_ShutdownFramework) Reset() {
 	*x = Event_ShutdownFramework{}
-	mi := &file_agora_agentpb_agent_proto_msgTypes[10]
+	mi := &file_agora_agentpb_agent_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -851,7 +1033,7 @@ func (x *Event_ShutdownFramework) String() string {
 func (*Event_ShutdownFramework) ProtoMessage() {}
 
 func (x *Event_ShutdownFramework) ProtoReflect() protoreflect.Message {
-	mi := &file_agora_agentpb_agent_proto_msgTypes[10]
+	mi := &file_agora_agentpb_agent_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -882,7 +1064,7 @@ type Event_Ping struct {
 
 func (x *Event_Ping) Reset() {
 	*x = Event_Ping{}
-	mi := &file_agora_agentpb_agent_proto_msgTypes[11]
+	mi := &file_agora_agentpb_agent_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -894,7 +1076,7 @@ func (x *Event_Ping) String() string {
 func (*Event_Ping) ProtoMessage() {}
 
 func (x *Event_Ping) ProtoReflect() protoreflect.Message {
-	mi := &file_agora_agentpb_agent_proto_msgTypes[11]
+	mi := &file_agora_agentpb_agent_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -919,7 +1101,7 @@ type Event_Shutdown struct {
 
 func (x *Event_Shutdown) Reset() {
 	*x = Event_Shutdown{}
-	mi := &file_agora_agentpb_agent_proto_msgTypes[12]
+	mi := &file_agora_agentpb_agent_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -931,7 +1113,7 @@ func (x *Event_Shutdown) String() string {
 func (*Event_Shutdown) ProtoMessage() {}
 
 func (x *Event_Shutdown) ProtoReflect() protoreflect.Message {
-	mi := &file_agora_agentpb_agent_proto_msgTypes[12]
+	mi := &file_agora_agentpb_agent_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -963,7 +1145,7 @@ type Event_Error struct {
 
 func (x *Event_Error) Reset() {
 	*x = Event_Error{}
-	mi := &file_agora_agentpb_agent_proto_msgTypes[13]
+	mi := &file_agora_agentpb_agent_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -975,7 +1157,7 @@ func (x *Event_Error) String() string {
 func (*Event_Error) ProtoMessage() {}
 
 func (x *Event_Error) ProtoReflect() protoreflect.Message {
-	mi := &file_agora_agentpb_agent_proto_msgTypes[13]
+	mi := &file_agora_agentpb_agent_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -998,17 +1180,136 @@ func (x *Event_Error) GetMessage() string {
 	return ""
 }
 
+// FrameworkMessage carries a scheduler's MESSAGE call to one of its
+// executors on this agent (best effort: dropped when the executor is not
+// subscribed).
+type Event_FrameworkMessage struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	FrameworkId   *v1.FrameworkID        `protobuf:"bytes,1,req,name=framework_id,json=frameworkId" json:"framework_id,omitempty"`
+	ExecutorId    *v1.ExecutorID         `protobuf:"bytes,2,req,name=executor_id,json=executorId" json:"executor_id,omitempty"`
+	Data          []byte                 `protobuf:"bytes,3,req,name=data" json:"data,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Event_FrameworkMessage) Reset() {
+	*x = Event_FrameworkMessage{}
+	mi := &file_agora_agentpb_agent_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Event_FrameworkMessage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Event_FrameworkMessage) ProtoMessage() {}
+
+func (x *Event_FrameworkMessage) ProtoReflect() protoreflect.Message {
+	mi := &file_agora_agentpb_agent_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Event_FrameworkMessage.ProtoReflect.Descriptor instead.
+func (*Event_FrameworkMessage) Descriptor() ([]byte, []int) {
+	return file_agora_agentpb_agent_proto_rawDescGZIP(), []int{1, 9}
+}
+
+func (x *Event_FrameworkMessage) GetFrameworkId() *v1.FrameworkID {
+	if x != nil {
+		return x.FrameworkId
+	}
+	return nil
+}
+
+func (x *Event_FrameworkMessage) GetExecutorId() *v1.ExecutorID {
+	if x != nil {
+		return x.ExecutorId
+	}
+	return nil
+}
+
+func (x *Event_FrameworkMessage) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
+// ShutdownExecutor asks the agent to stop one executor and all its
+// tasks (the scheduler's SHUTDOWN call).
+type Event_ShutdownExecutor struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	FrameworkId   *v1.FrameworkID        `protobuf:"bytes,1,req,name=framework_id,json=frameworkId" json:"framework_id,omitempty"`
+	ExecutorId    *v1.ExecutorID         `protobuf:"bytes,2,req,name=executor_id,json=executorId" json:"executor_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Event_ShutdownExecutor) Reset() {
+	*x = Event_ShutdownExecutor{}
+	mi := &file_agora_agentpb_agent_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Event_ShutdownExecutor) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Event_ShutdownExecutor) ProtoMessage() {}
+
+func (x *Event_ShutdownExecutor) ProtoReflect() protoreflect.Message {
+	mi := &file_agora_agentpb_agent_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Event_ShutdownExecutor.ProtoReflect.Descriptor instead.
+func (*Event_ShutdownExecutor) Descriptor() ([]byte, []int) {
+	return file_agora_agentpb_agent_proto_rawDescGZIP(), []int{1, 10}
+}
+
+func (x *Event_ShutdownExecutor) GetFrameworkId() *v1.FrameworkID {
+	if x != nil {
+		return x.FrameworkId
+	}
+	return nil
+}
+
+func (x *Event_ShutdownExecutor) GetExecutorId() *v1.ExecutorID {
+	if x != nil {
+		return x.ExecutorId
+	}
+	return nil
+}
+
 var File_agora_agentpb_agent_proto protoreflect.FileDescriptor
 
 const file_agora_agentpb_agent_proto_rawDesc = "" +
 	"\n" +
-	"\x19agora/agentpb/agent.proto\x12\x0eagora.agent.v1\x1a\x14mesos/v1/mesos.proto\"\xa8\x05\n" +
+	"\x19agora/agentpb/agent.proto\x12\x0eagora.agent.v1\x1a\x14mesos/v1/mesos.proto\"\xdd\t\n" +
 	"\x04Call\x12-\n" +
 	"\x04type\x18\x01 \x01(\x0e2\x19.agora.agent.v1.Call.TypeR\x04type\x12,\n" +
 	"\bagent_id\x18\x02 \x01(\v2\x11.mesos.v1.AgentIDR\aagentId\x12<\n" +
 	"\tsubscribe\x18\x03 \x01(\v2\x1e.agora.agent.v1.Call.SubscribeR\tsubscribe\x123\n" +
 	"\x06update\x18\x04 \x01(\v2\x1b.agora.agent.v1.Call.UpdateR\x06update\x12-\n" +
-	"\x04pong\x18\x05 \x01(\v2\x19.agora.agent.v1.Call.PongR\x04pong\x1a\xec\x01\n" +
+	"\x04pong\x18\x05 \x01(\v2\x19.agora.agent.v1.Call.PongR\x04pong\x12O\n" +
+	"\x10executor_message\x18\x06 \x01(\v2$.agora.agent.v1.Call.ExecutorMessageR\x0fexecutorMessage\x12L\n" +
+	"\x0fexecutor_exited\x18\a \x01(\v2#.agora.agent.v1.Call.ExecutorExitedR\x0eexecutorExited\x1a\xa2\x02\n" +
 	"\tSubscribe\x122\n" +
 	"\n" +
 	"agent_info\x18\x01 \x02(\v2\x13.mesos.v1.AgentInfoR\tagentInfo\x12$\n" +
@@ -1018,17 +1319,30 @@ const file_agora_agentpb_agent_proto_rawDesc = "" +
 	"frameworks\x12\x17\n" +
 	"\aboot_id\x18\x04 \x01(\tR\x06bootId\x12\x18\n" +
 	"\aversion\x18\x05 \x01(\tR\aversion\x12\x19\n" +
-	"\bwork_dir\x18\x06 \x01(\tR\aworkDir\x1ap\n" +
+	"\bwork_dir\x18\x06 \x01(\tR\aworkDir\x124\n" +
+	"\texecutors\x18\a \x03(\v2\x16.mesos.v1.ExecutorInfoR\texecutors\x1ap\n" +
 	"\x06Update\x128\n" +
 	"\fframework_id\x18\x01 \x02(\v2\x15.mesos.v1.FrameworkIDR\vframeworkId\x12,\n" +
 	"\x06status\x18\x02 \x02(\v2\x14.mesos.v1.TaskStatusR\x06status\x1a\x06\n" +
-	"\x04Pong\"8\n" +
+	"\x04Pong\x1a\x96\x01\n" +
+	"\x0fExecutorMessage\x128\n" +
+	"\fframework_id\x18\x01 \x02(\v2\x15.mesos.v1.FrameworkIDR\vframeworkId\x125\n" +
+	"\vexecutor_id\x18\x02 \x02(\v2\x14.mesos.v1.ExecutorIDR\n" +
+	"executorId\x12\x12\n" +
+	"\x04data\x18\x03 \x02(\fR\x04data\x1a\x99\x01\n" +
+	"\x0eExecutorExited\x128\n" +
+	"\fframework_id\x18\x01 \x02(\v2\x15.mesos.v1.FrameworkIDR\vframeworkId\x125\n" +
+	"\vexecutor_id\x18\x02 \x02(\v2\x14.mesos.v1.ExecutorIDR\n" +
+	"executorId\x12\x16\n" +
+	"\x06status\x18\x03 \x01(\x05R\x06status\"c\n" +
 	"\x04Type\x12\v\n" +
 	"\aUNKNOWN\x10\x00\x12\r\n" +
 	"\tSUBSCRIBE\x10\x01\x12\n" +
 	"\n" +
 	"\x06UPDATE\x10\x02\x12\b\n" +
-	"\x04PONG\x10\x03\"\xf9\f\n" +
+	"\x04PONG\x10\x03\x12\x14\n" +
+	"\x10EXECUTOR_MESSAGE\x10\x04\x12\x13\n" +
+	"\x0fEXECUTOR_EXITED\x10\x05\"\xf1\x10\n" +
 	"\x05Event\x12.\n" +
 	"\x04type\x18\x01 \x01(\x0e2\x1a.agora.agent.v1.Event.TypeR\x04type\x12@\n" +
 	"\n" +
@@ -1042,7 +1356,9 @@ const file_agora_agentpb_agent_proto_rawDesc = "" +
 	"\x04ping\x18\b \x01(\v2\x1a.agora.agent.v1.Event.PingR\x04ping\x12:\n" +
 	"\bshutdown\x18\t \x01(\v2\x1e.agora.agent.v1.Event.ShutdownR\bshutdown\x121\n" +
 	"\x05error\x18\n" +
-	" \x01(\v2\x1b.agora.agent.v1.Event.ErrorR\x05error\x1an\n" +
+	" \x01(\v2\x1b.agora.agent.v1.Event.ErrorR\x05error\x12S\n" +
+	"\x11framework_message\x18\v \x01(\v2&.agora.agent.v1.Event.FrameworkMessageR\x10frameworkMessage\x12S\n" +
+	"\x11shutdown_executor\x18\f \x01(\v2&.agora.agent.v1.Event.ShutdownExecutorR\x10shutdownExecutor\x1an\n" +
 	"\n" +
 	"Subscribed\x12,\n" +
 	"\bagent_id\x18\x01 \x02(\v2\x11.mesos.v1.AgentIDR\aagentId\x122\n" +
@@ -1070,7 +1386,16 @@ const file_agora_agentpb_agent_proto_rawDesc = "" +
 	"\bShutdown\x12\x18\n" +
 	"\amessage\x18\x01 \x01(\tR\amessage\x1a!\n" +
 	"\x05Error\x12\x18\n" +
-	"\amessage\x18\x01 \x02(\tR\amessage\"\xa0\x01\n" +
+	"\amessage\x18\x01 \x02(\tR\amessage\x1a\x97\x01\n" +
+	"\x10FrameworkMessage\x128\n" +
+	"\fframework_id\x18\x01 \x02(\v2\x15.mesos.v1.FrameworkIDR\vframeworkId\x125\n" +
+	"\vexecutor_id\x18\x02 \x02(\v2\x14.mesos.v1.ExecutorIDR\n" +
+	"executorId\x12\x12\n" +
+	"\x04data\x18\x03 \x02(\fR\x04data\x1a\x83\x01\n" +
+	"\x10ShutdownExecutor\x128\n" +
+	"\fframework_id\x18\x01 \x02(\v2\x15.mesos.v1.FrameworkIDR\vframeworkId\x125\n" +
+	"\vexecutor_id\x18\x02 \x02(\v2\x14.mesos.v1.ExecutorIDR\n" +
+	"executorId\"\xce\x01\n" +
 	"\x04Type\x12\v\n" +
 	"\aUNKNOWN\x10\x00\x12\x0e\n" +
 	"\n" +
@@ -1082,7 +1407,10 @@ const file_agora_agentpb_agent_proto_rawDesc = "" +
 	"\x12SHUTDOWN_FRAMEWORK\x10\x06\x12\b\n" +
 	"\x04PING\x10\a\x12\f\n" +
 	"\bSHUTDOWN\x10\b\x12\t\n" +
-	"\x05ERROR\x10\tB3Z1github.com/agoraproject/agora/proto/agora/agentpb"
+	"\x05ERROR\x10\t\x12\x15\n" +
+	"\x11FRAMEWORK_MESSAGE\x10\n" +
+	"\x12\x15\n" +
+	"\x11SHUTDOWN_EXECUTOR\x10\vB3Z1github.com/agoraproject/agora/proto/agora/agentpb"
 
 var (
 	file_agora_agentpb_agent_proto_rawDescOnce sync.Once
@@ -1097,7 +1425,7 @@ func file_agora_agentpb_agent_proto_rawDescGZIP() []byte {
 }
 
 var file_agora_agentpb_agent_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_agora_agentpb_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_agora_agentpb_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_agora_agentpb_agent_proto_goTypes = []any{
 	(Call_Type)(0),                  // 0: agora.agent.v1.Call.Type
 	(Event_Type)(0),                 // 1: agora.agent.v1.Event.Type
@@ -1106,65 +1434,83 @@ var file_agora_agentpb_agent_proto_goTypes = []any{
 	(*Call_Subscribe)(nil),          // 4: agora.agent.v1.Call.Subscribe
 	(*Call_Update)(nil),             // 5: agora.agent.v1.Call.Update
 	(*Call_Pong)(nil),               // 6: agora.agent.v1.Call.Pong
-	(*Event_Subscribed)(nil),        // 7: agora.agent.v1.Event.Subscribed
-	(*Event_RunTask)(nil),           // 8: agora.agent.v1.Event.RunTask
-	(*Event_RunTaskGroup)(nil),      // 9: agora.agent.v1.Event.RunTaskGroup
-	(*Event_KillTask)(nil),          // 10: agora.agent.v1.Event.KillTask
-	(*Event_Acknowledge)(nil),       // 11: agora.agent.v1.Event.Acknowledge
-	(*Event_ShutdownFramework)(nil), // 12: agora.agent.v1.Event.ShutdownFramework
-	(*Event_Ping)(nil),              // 13: agora.agent.v1.Event.Ping
-	(*Event_Shutdown)(nil),          // 14: agora.agent.v1.Event.Shutdown
-	(*Event_Error)(nil),             // 15: agora.agent.v1.Event.Error
-	(*v1.AgentID)(nil),              // 16: mesos.v1.AgentID
-	(*v1.AgentInfo)(nil),            // 17: mesos.v1.AgentInfo
-	(*v1.Task)(nil),                 // 18: mesos.v1.Task
-	(*v1.FrameworkInfo)(nil),        // 19: mesos.v1.FrameworkInfo
-	(*v1.FrameworkID)(nil),          // 20: mesos.v1.FrameworkID
-	(*v1.TaskStatus)(nil),           // 21: mesos.v1.TaskStatus
-	(*v1.TaskInfo)(nil),             // 22: mesos.v1.TaskInfo
-	(*v1.ExecutorInfo)(nil),         // 23: mesos.v1.ExecutorInfo
-	(*v1.TaskGroupInfo)(nil),        // 24: mesos.v1.TaskGroupInfo
-	(*v1.TaskID)(nil),               // 25: mesos.v1.TaskID
-	(*v1.KillPolicy)(nil),           // 26: mesos.v1.KillPolicy
+	(*Call_ExecutorMessage)(nil),    // 7: agora.agent.v1.Call.ExecutorMessage
+	(*Call_ExecutorExited)(nil),     // 8: agora.agent.v1.Call.ExecutorExited
+	(*Event_Subscribed)(nil),        // 9: agora.agent.v1.Event.Subscribed
+	(*Event_RunTask)(nil),           // 10: agora.agent.v1.Event.RunTask
+	(*Event_RunTaskGroup)(nil),      // 11: agora.agent.v1.Event.RunTaskGroup
+	(*Event_KillTask)(nil),          // 12: agora.agent.v1.Event.KillTask
+	(*Event_Acknowledge)(nil),       // 13: agora.agent.v1.Event.Acknowledge
+	(*Event_ShutdownFramework)(nil), // 14: agora.agent.v1.Event.ShutdownFramework
+	(*Event_Ping)(nil),              // 15: agora.agent.v1.Event.Ping
+	(*Event_Shutdown)(nil),          // 16: agora.agent.v1.Event.Shutdown
+	(*Event_Error)(nil),             // 17: agora.agent.v1.Event.Error
+	(*Event_FrameworkMessage)(nil),  // 18: agora.agent.v1.Event.FrameworkMessage
+	(*Event_ShutdownExecutor)(nil),  // 19: agora.agent.v1.Event.ShutdownExecutor
+	(*v1.AgentID)(nil),              // 20: mesos.v1.AgentID
+	(*v1.AgentInfo)(nil),            // 21: mesos.v1.AgentInfo
+	(*v1.Task)(nil),                 // 22: mesos.v1.Task
+	(*v1.FrameworkInfo)(nil),        // 23: mesos.v1.FrameworkInfo
+	(*v1.ExecutorInfo)(nil),         // 24: mesos.v1.ExecutorInfo
+	(*v1.FrameworkID)(nil),          // 25: mesos.v1.FrameworkID
+	(*v1.TaskStatus)(nil),           // 26: mesos.v1.TaskStatus
+	(*v1.ExecutorID)(nil),           // 27: mesos.v1.ExecutorID
+	(*v1.TaskInfo)(nil),             // 28: mesos.v1.TaskInfo
+	(*v1.TaskGroupInfo)(nil),        // 29: mesos.v1.TaskGroupInfo
+	(*v1.TaskID)(nil),               // 30: mesos.v1.TaskID
+	(*v1.KillPolicy)(nil),           // 31: mesos.v1.KillPolicy
 }
 var file_agora_agentpb_agent_proto_depIdxs = []int32{
 	0,  // 0: agora.agent.v1.Call.type:type_name -> agora.agent.v1.Call.Type
-	16, // 1: agora.agent.v1.Call.agent_id:type_name -> mesos.v1.AgentID
+	20, // 1: agora.agent.v1.Call.agent_id:type_name -> mesos.v1.AgentID
 	4,  // 2: agora.agent.v1.Call.subscribe:type_name -> agora.agent.v1.Call.Subscribe
 	5,  // 3: agora.agent.v1.Call.update:type_name -> agora.agent.v1.Call.Update
 	6,  // 4: agora.agent.v1.Call.pong:type_name -> agora.agent.v1.Call.Pong
-	1,  // 5: agora.agent.v1.Event.type:type_name -> agora.agent.v1.Event.Type
-	7,  // 6: agora.agent.v1.Event.subscribed:type_name -> agora.agent.v1.Event.Subscribed
-	8,  // 7: agora.agent.v1.Event.run_task:type_name -> agora.agent.v1.Event.RunTask
-	9,  // 8: agora.agent.v1.Event.run_task_group:type_name -> agora.agent.v1.Event.RunTaskGroup
-	10, // 9: agora.agent.v1.Event.kill_task:type_name -> agora.agent.v1.Event.KillTask
-	11, // 10: agora.agent.v1.Event.acknowledge:type_name -> agora.agent.v1.Event.Acknowledge
-	12, // 11: agora.agent.v1.Event.shutdown_framework:type_name -> agora.agent.v1.Event.ShutdownFramework
-	13, // 12: agora.agent.v1.Event.ping:type_name -> agora.agent.v1.Event.Ping
-	14, // 13: agora.agent.v1.Event.shutdown:type_name -> agora.agent.v1.Event.Shutdown
-	15, // 14: agora.agent.v1.Event.error:type_name -> agora.agent.v1.Event.Error
-	17, // 15: agora.agent.v1.Call.Subscribe.agent_info:type_name -> mesos.v1.AgentInfo
-	18, // 16: agora.agent.v1.Call.Subscribe.tasks:type_name -> mesos.v1.Task
-	19, // 17: agora.agent.v1.Call.Subscribe.frameworks:type_name -> mesos.v1.FrameworkInfo
-	20, // 18: agora.agent.v1.Call.Update.framework_id:type_name -> mesos.v1.FrameworkID
-	21, // 19: agora.agent.v1.Call.Update.status:type_name -> mesos.v1.TaskStatus
-	16, // 20: agora.agent.v1.Event.Subscribed.agent_id:type_name -> mesos.v1.AgentID
-	19, // 21: agora.agent.v1.Event.RunTask.framework:type_name -> mesos.v1.FrameworkInfo
-	22, // 22: agora.agent.v1.Event.RunTask.task:type_name -> mesos.v1.TaskInfo
-	19, // 23: agora.agent.v1.Event.RunTaskGroup.framework:type_name -> mesos.v1.FrameworkInfo
-	23, // 24: agora.agent.v1.Event.RunTaskGroup.executor:type_name -> mesos.v1.ExecutorInfo
-	24, // 25: agora.agent.v1.Event.RunTaskGroup.task_group:type_name -> mesos.v1.TaskGroupInfo
-	20, // 26: agora.agent.v1.Event.KillTask.framework_id:type_name -> mesos.v1.FrameworkID
-	25, // 27: agora.agent.v1.Event.KillTask.task_id:type_name -> mesos.v1.TaskID
-	26, // 28: agora.agent.v1.Event.KillTask.kill_policy:type_name -> mesos.v1.KillPolicy
-	20, // 29: agora.agent.v1.Event.Acknowledge.framework_id:type_name -> mesos.v1.FrameworkID
-	25, // 30: agora.agent.v1.Event.Acknowledge.task_id:type_name -> mesos.v1.TaskID
-	20, // 31: agora.agent.v1.Event.ShutdownFramework.framework_id:type_name -> mesos.v1.FrameworkID
-	32, // [32:32] is the sub-list for method output_type
-	32, // [32:32] is the sub-list for method input_type
-	32, // [32:32] is the sub-list for extension type_name
-	32, // [32:32] is the sub-list for extension extendee
-	0,  // [0:32] is the sub-list for field type_name
+	7,  // 5: agora.agent.v1.Call.executor_message:type_name -> agora.agent.v1.Call.ExecutorMessage
+	8,  // 6: agora.agent.v1.Call.executor_exited:type_name -> agora.agent.v1.Call.ExecutorExited
+	1,  // 7: agora.agent.v1.Event.type:type_name -> agora.agent.v1.Event.Type
+	9,  // 8: agora.agent.v1.Event.subscribed:type_name -> agora.agent.v1.Event.Subscribed
+	10, // 9: agora.agent.v1.Event.run_task:type_name -> agora.agent.v1.Event.RunTask
+	11, // 10: agora.agent.v1.Event.run_task_group:type_name -> agora.agent.v1.Event.RunTaskGroup
+	12, // 11: agora.agent.v1.Event.kill_task:type_name -> agora.agent.v1.Event.KillTask
+	13, // 12: agora.agent.v1.Event.acknowledge:type_name -> agora.agent.v1.Event.Acknowledge
+	14, // 13: agora.agent.v1.Event.shutdown_framework:type_name -> agora.agent.v1.Event.ShutdownFramework
+	15, // 14: agora.agent.v1.Event.ping:type_name -> agora.agent.v1.Event.Ping
+	16, // 15: agora.agent.v1.Event.shutdown:type_name -> agora.agent.v1.Event.Shutdown
+	17, // 16: agora.agent.v1.Event.error:type_name -> agora.agent.v1.Event.Error
+	18, // 17: agora.agent.v1.Event.framework_message:type_name -> agora.agent.v1.Event.FrameworkMessage
+	19, // 18: agora.agent.v1.Event.shutdown_executor:type_name -> agora.agent.v1.Event.ShutdownExecutor
+	21, // 19: agora.agent.v1.Call.Subscribe.agent_info:type_name -> mesos.v1.AgentInfo
+	22, // 20: agora.agent.v1.Call.Subscribe.tasks:type_name -> mesos.v1.Task
+	23, // 21: agora.agent.v1.Call.Subscribe.frameworks:type_name -> mesos.v1.FrameworkInfo
+	24, // 22: agora.agent.v1.Call.Subscribe.executors:type_name -> mesos.v1.ExecutorInfo
+	25, // 23: agora.agent.v1.Call.Update.framework_id:type_name -> mesos.v1.FrameworkID
+	26, // 24: agora.agent.v1.Call.Update.status:type_name -> mesos.v1.TaskStatus
+	25, // 25: agora.agent.v1.Call.ExecutorMessage.framework_id:type_name -> mesos.v1.FrameworkID
+	27, // 26: agora.agent.v1.Call.ExecutorMessage.executor_id:type_name -> mesos.v1.ExecutorID
+	25, // 27: agora.agent.v1.Call.ExecutorExited.framework_id:type_name -> mesos.v1.FrameworkID
+	27, // 28: agora.agent.v1.Call.ExecutorExited.executor_id:type_name -> mesos.v1.ExecutorID
+	20, // 29: agora.agent.v1.Event.Subscribed.agent_id:type_name -> mesos.v1.AgentID
+	23, // 30: agora.agent.v1.Event.RunTask.framework:type_name -> mesos.v1.FrameworkInfo
+	28, // 31: agora.agent.v1.Event.RunTask.task:type_name -> mesos.v1.TaskInfo
+	23, // 32: agora.agent.v1.Event.RunTaskGroup.framework:type_name -> mesos.v1.FrameworkInfo
+	24, // 33: agora.agent.v1.Event.RunTaskGroup.executor:type_name -> mesos.v1.ExecutorInfo
+	29, // 34: agora.agent.v1.Event.RunTaskGroup.task_group:type_name -> mesos.v1.TaskGroupInfo
+	25, // 35: agora.agent.v1.Event.KillTask.framework_id:type_name -> mesos.v1.FrameworkID
+	30, // 36: agora.agent.v1.Event.KillTask.task_id:type_name -> mesos.v1.TaskID
+	31, // 37: agora.agent.v1.Event.KillTask.kill_policy:type_name -> mesos.v1.KillPolicy
+	25, // 38: agora.agent.v1.Event.Acknowledge.framework_id:type_name -> mesos.v1.FrameworkID
+	30, // 39: agora.agent.v1.Event.Acknowledge.task_id:type_name -> mesos.v1.TaskID
+	25, // 40: agora.agent.v1.Event.ShutdownFramework.framework_id:type_name -> mesos.v1.FrameworkID
+	25, // 41: agora.agent.v1.Event.FrameworkMessage.framework_id:type_name -> mesos.v1.FrameworkID
+	27, // 42: agora.agent.v1.Event.FrameworkMessage.executor_id:type_name -> mesos.v1.ExecutorID
+	25, // 43: agora.agent.v1.Event.ShutdownExecutor.framework_id:type_name -> mesos.v1.FrameworkID
+	27, // 44: agora.agent.v1.Event.ShutdownExecutor.executor_id:type_name -> mesos.v1.ExecutorID
+	45, // [45:45] is the sub-list for method output_type
+	45, // [45:45] is the sub-list for method input_type
+	45, // [45:45] is the sub-list for extension type_name
+	45, // [45:45] is the sub-list for extension extendee
+	0,  // [0:45] is the sub-list for field type_name
 }
 
 func init() { file_agora_agentpb_agent_proto_init() }
@@ -1178,7 +1524,7 @@ func file_agora_agentpb_agent_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_agora_agentpb_agent_proto_rawDesc), len(file_agora_agentpb_agent_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   14,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -40,6 +40,8 @@ const (
 	Event_ERROR        Event_Type = 6
 	// Kill all tasks and exit within the shutdown grace period.
 	Event_SHUTDOWN Event_Type = 7
+	// Keeps the subscription's connection alive; carries nothing.
+	Event_HEARTBEAT Event_Type = 9
 )
 
 // Enum value maps for Event_Type.
@@ -54,6 +56,7 @@ var (
 		5: "MESSAGE",
 		6: "ERROR",
 		7: "SHUTDOWN",
+		9: "HEARTBEAT",
 	}
 	Event_Type_value = map[string]int32{
 		"UNKNOWN":      0,
@@ -65,6 +68,7 @@ var (
 		"MESSAGE":      5,
 		"ERROR":        6,
 		"SHUTDOWN":     7,
+		"HEARTBEAT":    9,
 	}
 )
 
@@ -849,7 +853,7 @@ var File_mesos_v1_executor_executor_proto protoreflect.FileDescriptor
 
 const file_mesos_v1_executor_executor_proto_rawDesc = "" +
 	"\n" +
-	" mesos/v1/executor/executor.proto\x12\x11mesos.v1.executor\x1a\x14mesos/v1/mesos.proto\"\xe5\t\n" +
+	" mesos/v1/executor/executor.proto\x12\x11mesos.v1.executor\x1a\x14mesos/v1/mesos.proto\"\xf4\t\n" +
 	"\x05Event\x121\n" +
 	"\x04type\x18\x01 \x01(\x0e2\x1d.mesos.v1.executor.Event.TypeR\x04type\x12C\n" +
 	"\n" +
@@ -883,7 +887,7 @@ const file_mesos_v1_executor_executor_proto_rawDesc = "" +
 	"\aMessage\x12\x12\n" +
 	"\x04data\x18\x01 \x02(\fR\x04data\x1a!\n" +
 	"\x05Error\x12\x18\n" +
-	"\amessage\x18\x01 \x02(\tR\amessage\"\x83\x01\n" +
+	"\amessage\x18\x01 \x02(\tR\amessage\"\x92\x01\n" +
 	"\x04Type\x12\v\n" +
 	"\aUNKNOWN\x10\x00\x12\x0e\n" +
 	"\n" +
@@ -895,7 +899,8 @@ const file_mesos_v1_executor_executor_proto_rawDesc = "" +
 	"\fACKNOWLEDGED\x10\x04\x12\v\n" +
 	"\aMESSAGE\x10\x05\x12\t\n" +
 	"\x05ERROR\x10\x06\x12\f\n" +
-	"\bSHUTDOWN\x10\a\"\x9d\x05\n" +
+	"\bSHUTDOWN\x10\a\x12\r\n" +
+	"\tHEARTBEAT\x10\t\"\x9d\x05\n" +
 	"\x04Call\x125\n" +
 	"\vexecutor_id\x18\x01 \x02(\v2\x14.mesos.v1.ExecutorIDR\n" +
 	"executorId\x128\n" +

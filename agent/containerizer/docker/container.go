@@ -1,0 +1,261 @@
+package docker
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/pkg/stdcopy"
+	"go.uber.org/zap"
+
+	"github.com/agoraproject/agora/agent/containerizer"
+	mesos "github.com/agoraproject/agora/proto/mesos/v1"
+)
+
+// Timeouts of calls that nothing else bounds.
+const (
+	// signalTimeout bounds a kill call to a slow engine.
+	signalTimeout = 10 * time.Second
+	// logDrain is how long Wait waits, after the exit, for the log stream
+	// to deliver the rest of the output.
+	logDrain = 10 * time.Second
+	// waitRetryMax caps the pause between attempts to wait for a
+	// container when the engine is unreachable.
+	waitRetryMax = 5 * time.Second
+)
+
+// dockerContainer is one launched (or recovered) container.
+type dockerContainer struct {
+	d          *Containerizer
+	id         string // the agent's container ID
+	dockerID   string
+	pid        int // on the host; 0 if unknown
+	cpus       float64
+	memBytes   int64
+	stopSignal string
+	network    string
+	log        *zap.Logger
+	out        outputs
+	oom        atomic.Bool
+
+	done   chan struct{}
+	status containerizer.ExitStatus // set before done is closed
+}
+
+var _ containerizer.StatsReporter = (*dockerContainer)(nil)
+
+func (d *Containerizer) newContainer(id, dockerID string, cs *createSpec, out outputs) *dockerContainer {
+	return &dockerContainer{
+		d: d, id: id, dockerID: dockerID, cpus: cs.cpus, memBytes: cs.memBytes,
+		stopSignal: cs.config.StopSignal, network: cs.network, out: out,
+		log:  d.log.With(zap.String("container_id", id), zap.String("docker_id", shortID(dockerID))),
+		done: make(chan struct{}),
+	}
+}
+
+func shortID(id string) string { return id[:min(12, len(id))] }
+
+// run copies the output into the sandbox until the container exits, then
+// records how it ended and schedules its removal. since is where the log
+// stream starts: "" for all of it. Closing the containerizer stops it
+// without an exit: the container runs on for a later agent to recover.
+func (c *dockerContainer) run(since string) {
+	logsCtx, cancelLogs := context.WithCancel(c.d.ctx)
+	logsDone := make(chan struct{})
+	go func() {
+		defer close(logsDone)
+		c.copyLogs(logsCtx, since)
+	}()
+	st, ok := c.waitExit()
+	if !ok {
+		cancelLogs()
+		<-logsDone
+		c.out.close()
+		c.d.untrack(c)
+		return
+	}
+	select {
+	case <-logsDone:
+	case <-time.After(logDrain):
+		c.log.Warn("the log stream did not end with the container; output may be cut short")
+	}
+	cancelLogs()
+	c.out.close()
+	c.d.untrack(c)
+	c.status = st
+	close(c.done)
+	c.log.Debug("exited", zap.Stringer("status", st))
+	c.d.removeLater(c.dockerID)
+}
+
+// copyLogs follows the engine's log stream into the sandbox files.
+func (c *dockerContainer) copyLogs(ctx context.Context, since string) {
+	rc, err := c.d.cli.ContainerLogs(ctx, c.dockerID, container.LogsOptions{
+		ShowStdout: true, ShowStderr: true, Follow: true, Since: since,
+	})
+	if err != nil {
+		c.log.Warn("cannot read the container's output", zap.Error(err))
+		return
+	}
+	defer rc.Close()
+	if _, err := stdcopy.StdCopy(c.out.stdout, c.out.stderr, rc); err != nil && ctx.Err() == nil {
+		c.log.Warn("copying the container's output failed", zap.Error(err))
+	}
+}
+
+// waitExit waits for the container to stop, riding out an engine that is
+// restarting, and returns how it ended; false when the containerizer was
+// closed first.
+func (c *dockerContainer) waitExit() (containerizer.ExitStatus, bool) {
+	for delay := 100 * time.Millisecond; ; delay = min(2*delay, waitRetryMax) {
+		waitC, errC := c.d.cli.ContainerWait(c.d.ctx, c.dockerID, container.WaitConditionNotRunning)
+		select {
+		case r := <-waitC:
+			code, oom := int(r.StatusCode), c.oom.Load()
+			// The engine notes OOM kills the event stream may have missed.
+			ctx, cancel := context.WithTimeout(context.Background(), signalTimeout)
+			if info, err := c.d.cli.ContainerInspect(ctx, c.dockerID); err == nil && info.ContainerJSONBase != nil && info.State != nil {
+				code, oom = info.State.ExitCode, oom || info.State.OOMKilled
+			}
+			cancel()
+			return exitStatus(code, oom, c.memBytes), true
+		case err := <-errC:
+			switch {
+			case c.d.ctx.Err() != nil:
+				return containerizer.ExitStatus{}, false
+			case cerrdefs.IsNotFound(err):
+				return containerizer.ExitStatus{Code: -1, Reason: mesos.TaskStatus_REASON_EXECUTOR_TERMINATED,
+					Message: "Docker container " + shortID(c.dockerID) + " was removed outside the agent"}, true
+			}
+			c.log.Warn("waiting for the container failed; retrying", zap.Error(err), zap.Duration("in", delay))
+			select {
+			case <-time.After(delay):
+			case <-c.d.ctx.Done():
+				return containerizer.ExitStatus{}, false
+			}
+		}
+	}
+}
+
+// exitStatus reads the engine's exit code. A process killed by signal n
+// exits the container with 128+n (the init passes that on), which is how
+// Docker reports signals; an OOM kill inside a memory limit is the
+// containerizer's doing and says so, as the cgroups containerizer does.
+func exitStatus(code int, oom bool, memBytes int64) containerizer.ExitStatus {
+	st := containerizer.ExitStatus{Code: code}
+	if code > 128 && code <= 128+64 {
+		st.Code, st.Signal = -1, syscall.Signal(code-128)
+	}
+	if oom && memBytes > 0 {
+		st.Message = "Memory limit exceeded: Requested: " + formatBytes(uint64(memBytes))
+		st.Reason = mesos.TaskStatus_REASON_CONTAINER_LIMITATION_MEMORY
+	}
+	return st
+}
+
+// formatBytes writes a byte count as Mesos's Bytes does: in the largest
+// unit that loses nothing ("32MB", "1536KB").
+func formatBytes(b uint64) string {
+	for _, u := range []string{"B", "KB", "MB", "GB"} {
+		if b == 0 || b%1024 != 0 {
+			return fmt.Sprintf("%d%s", b, u)
+		}
+		b /= 1024
+	}
+	return fmt.Sprintf("%dTB", b)
+}
+
+// oomed is called for the engine's OOM event: like Mesos's memory
+// isolator, a container that hit its limit is destroyed, even if the
+// process the kernel chose was not the main one.
+func (c *dockerContainer) oomed() {
+	if c.oom.Swap(true) {
+		return
+	}
+	c.log.Info("OOM in the container; destroying it", zap.Int64("limit_bytes", c.memBytes))
+	if err := c.Kill(); err != nil {
+		c.log.Warn("killing the container after an OOM failed", zap.Error(err))
+	}
+}
+
+func (c *dockerContainer) Wait(ctx context.Context) (containerizer.ExitStatus, error) {
+	select {
+	case <-c.done:
+		return c.status, nil
+	case <-ctx.Done():
+		return containerizer.ExitStatus{}, ctx.Err()
+	}
+}
+
+// Terminate sends the container's stop signal (SIGTERM unless the task's
+// stop-signal parameter says otherwise), which the init passes on to the
+// task. The agent's kill grace period plays the part of `docker stop -t`.
+func (c *dockerContainer) Terminate() error {
+	sig := c.stopSignal
+	if sig == "" {
+		sig = "TERM"
+	}
+	return c.signal(sig)
+}
+
+// Kill sends SIGKILL to the container's PID 1, which takes every process
+// of its PID namespace with it.
+func (c *dockerContainer) Kill() error { return c.signal("KILL") }
+
+func (c *dockerContainer) signal(sig string) error {
+	select {
+	case <-c.done:
+		return nil
+	default:
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), signalTimeout)
+	defer cancel()
+	err := c.d.cli.ContainerKill(ctx, c.dockerID, sig)
+	// Not found or not running: it has already ended, which is no error.
+	if err != nil && !cerrdefs.IsNotFound(err) && !cerrdefs.IsConflict(err) {
+		return fmt.Errorf("failed to send SIG%s to Docker container %s: %w", sig, shortID(c.dockerID), err)
+	}
+	return nil
+}
+
+func (c *dockerContainer) Status() containerizer.Status {
+	return containerizer.Status{ContainerID: c.id, PID: c.pid}
+}
+
+// outputs are the sandbox's stdout and stderr files.
+type outputs struct{ stdout, stderr *os.File }
+
+func openOutputs(sandbox string) (outputs, error) {
+	var o outputs
+	var err error
+	if o.stdout, err = openOutput(sandbox, "stdout"); err != nil {
+		return o, err
+	}
+	if o.stderr, err = openOutput(sandbox, "stderr"); err != nil {
+		o.close()
+		return o, err
+	}
+	return o, nil
+}
+
+func openOutput(dir, name string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(dir, name), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("failed to open the sandbox's %s: %w", name, err)
+	}
+	return f, nil
+}
+
+func (o outputs) close() {
+	for _, f := range []*os.File{o.stdout, o.stderr} {
+		if f != nil {
+			_ = f.Close()
+		}
+	}
+}
