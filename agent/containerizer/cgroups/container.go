@@ -18,6 +18,12 @@ import (
 	mesos "github.com/agoraproject/agora/proto/mesos/v1"
 )
 
+// freezeTimeout bounds the wait for a freeze or thaw to take effect. Kill
+// and Terminate run on the agent's loop: when a process stuck in the
+// kernel keeps the group FREEZING, the signals go out anyway (a frozen
+// process dies of SIGKILL once thawed).
+const freezeTimeout = 100 * time.Millisecond
+
 // group is one container's cgroups in one cgroup version.
 type group interface {
 	// start starts cmd so that its first instruction already runs inside
@@ -143,7 +149,7 @@ func (c *container) signalAll(sig syscall.Signal) error {
 	if c.gone {
 		return nil
 	}
-	frozen := c.g.freeze() == nil
+	ferr := c.g.freeze() // signal anyway if it does not take (see freezeTimeout)
 	pids, err := c.g.procs()
 	var errs []error
 	if err != nil {
@@ -154,10 +160,9 @@ func (c *container) signalAll(sig syscall.Signal) error {
 			errs = append(errs, fmt.Errorf("signal %v to %d: %w", sig, pid, err))
 		}
 	}
-	if frozen {
-		if err := c.g.thaw(); err != nil {
-			errs = append(errs, err)
-		}
+	// Thaw even after a failed freeze: the write may have half-happened.
+	if err := c.g.thaw(); err != nil && ferr == nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

@@ -181,7 +181,7 @@ func (g *v1Group) thaw() error   { return g.setFreezer("THAWED") }
 // a process stuck in the kernel must not block a kill forever.
 func (g *v1Group) setFreezer(state string) error {
 	file := filepath.Join(g.dir(cgroup1.Freezer), "freezer.state")
-	deadline := time.Now().Add(time.Second)
+	deadline := time.Now().Add(freezeTimeout)
 	for delay := 50 * time.Microsecond; ; delay = min(2*delay, 10*time.Millisecond) {
 		if err := os.WriteFile(file, []byte(state), 0); err != nil {
 			return err

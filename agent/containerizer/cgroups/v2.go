@@ -140,7 +140,7 @@ func (g *v2Group) setFreeze(v string) error {
 	if err := os.WriteFile(filepath.Join(g.path, "cgroup.freeze"), []byte(v), 0); err != nil {
 		return err
 	}
-	deadline := time.Now().Add(time.Second)
+	deadline := time.Now().Add(freezeTimeout)
 	for delay := 50 * time.Microsecond; ; delay = min(2*delay, 10*time.Millisecond) {
 		kv, err := readKV(filepath.Join(g.path, "cgroup.events"))
 		if err != nil {

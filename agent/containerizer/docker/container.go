@@ -2,16 +2,14 @@ package docker
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sync/atomic"
 	"syscall"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/pkg/stdcopy"
 	"go.uber.org/zap"
 
 	"github.com/agoraproject/agora/agent/containerizer"
@@ -46,7 +44,12 @@ type dockerContainer struct {
 
 	done   chan struct{}
 	status containerizer.ExitStatus // set before done is closed
+	err    error                    // likewise: errClosed when closed first
 }
+
+// errClosed is Wait's error for a container whose containerizer was closed
+// before the container exited.
+var errClosed = errors.New("the Docker containerizer was closed; the container may still run")
 
 var _ containerizer.StatsReporter = (*dockerContainer)(nil)
 
@@ -62,15 +65,16 @@ func (d *Containerizer) newContainer(id, dockerID string, cs *createSpec, out ou
 func shortID(id string) string { return id[:min(12, len(id))] }
 
 // run copies the output into the sandbox until the container exits, then
-// records how it ended and schedules its removal. since is where the log
-// stream starts: "" for all of it. Closing the containerizer stops it
-// without an exit: the container runs on for a later agent to recover.
-func (c *dockerContainer) run(since string) {
+// records how it ended and schedules its removal. from is where a
+// recovered container's output resumes; nil copies all of it. Closing the
+// containerizer ends it early: Wait then fails, and the container runs on
+// for a later agent to recover.
+func (c *dockerContainer) run(from *resume) {
 	logsCtx, cancelLogs := context.WithCancel(c.d.ctx)
 	logsDone := make(chan struct{})
 	go func() {
 		defer close(logsDone)
-		c.copyLogs(logsCtx, since)
+		c.copyLogs(logsCtx, from)
 	}()
 	st, ok := c.waitExit()
 	if !ok {
@@ -78,6 +82,8 @@ func (c *dockerContainer) run(since string) {
 		<-logsDone
 		c.out.close()
 		c.d.untrack(c)
+		c.err = errClosed
+		close(c.done)
 		return
 	}
 	select {
@@ -92,21 +98,6 @@ func (c *dockerContainer) run(since string) {
 	close(c.done)
 	c.log.Debug("exited", zap.Stringer("status", st))
 	c.d.removeLater(c.dockerID)
-}
-
-// copyLogs follows the engine's log stream into the sandbox files.
-func (c *dockerContainer) copyLogs(ctx context.Context, since string) {
-	rc, err := c.d.cli.ContainerLogs(ctx, c.dockerID, container.LogsOptions{
-		ShowStdout: true, ShowStderr: true, Follow: true, Since: since,
-	})
-	if err != nil {
-		c.log.Warn("cannot read the container's output", zap.Error(err))
-		return
-	}
-	defer rc.Close()
-	if _, err := stdcopy.StdCopy(c.out.stdout, c.out.stderr, rc); err != nil && ctx.Err() == nil {
-		c.log.Warn("copying the container's output failed", zap.Error(err))
-	}
 }
 
 // waitExit waits for the container to stop, riding out an engine that is
@@ -187,7 +178,7 @@ func (c *dockerContainer) oomed() {
 func (c *dockerContainer) Wait(ctx context.Context) (containerizer.ExitStatus, error) {
 	select {
 	case <-c.done:
-		return c.status, nil
+		return c.status, c.err
 	case <-ctx.Done():
 		return containerizer.ExitStatus{}, ctx.Err()
 	}
@@ -226,36 +217,4 @@ func (c *dockerContainer) signal(sig string) error {
 
 func (c *dockerContainer) Status() containerizer.Status {
 	return containerizer.Status{ContainerID: c.id, PID: c.pid}
-}
-
-// outputs are the sandbox's stdout and stderr files.
-type outputs struct{ stdout, stderr *os.File }
-
-func openOutputs(sandbox string) (outputs, error) {
-	var o outputs
-	var err error
-	if o.stdout, err = openOutput(sandbox, "stdout"); err != nil {
-		return o, err
-	}
-	if o.stderr, err = openOutput(sandbox, "stderr"); err != nil {
-		o.close()
-		return o, err
-	}
-	return o, nil
-}
-
-func openOutput(dir, name string) (*os.File, error) {
-	f, err := os.OpenFile(filepath.Join(dir, name), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("failed to open the sandbox's %s: %w", name, err)
-	}
-	return f, nil
-}
-
-func (o outputs) close() {
-	for _, f := range []*os.File{o.stdout, o.stderr} {
-		if f != nil {
-			_ = f.Close()
-		}
-	}
 }

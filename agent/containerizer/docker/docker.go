@@ -218,7 +218,7 @@ func (d *Containerizer) Launch(ctx context.Context, spec containerizer.LaunchSpe
 		c.log.Warn("cannot inspect the started container", zap.Error(err))
 	}
 	c.log.Debug("launched", zap.String("image", cs.image), zap.Int("pid", c.pid), zap.String("network", cs.network))
-	go c.run("")
+	go c.run(nil)
 	return c, nil
 }
 
@@ -289,15 +289,42 @@ func (d *Containerizer) gateway(ctx context.Context, name string) (string, error
 	if err != nil {
 		return "", err
 	}
+	if gw = networkGateway(n); gw == "" {
+		return "", errors.New("the network has no IPv4 gateway")
+	}
+	d.mu.Lock()
+	d.gateways[name] = gw
+	d.mu.Unlock()
+	return gw, nil
+}
+
+// networkGateway is the IPv4 gateway of a network: the one its IPAM
+// configuration names, else the address of its bridge interface on this
+// host (the default bridge names none), else the subnet's first address,
+// which is what the engine picks.
+func networkGateway(n network.Inspect) string {
 	for _, c := range n.IPAM.Config {
 		if ip := net.ParseIP(c.Gateway); ip != nil && ip.To4() != nil {
-			d.mu.Lock()
-			d.gateways[name] = c.Gateway
-			d.mu.Unlock()
-			return c.Gateway, nil
+			return ip.String()
 		}
 	}
-	return "", errors.New("the network has no IPv4 gateway")
+	if ifname := n.Options["com.docker.network.bridge.name"]; ifname != "" {
+		if iface, err := net.InterfaceByName(ifname); err == nil {
+			addrs, _ := iface.Addrs()
+			for _, a := range addrs {
+				if ipn, ok := a.(*net.IPNet); ok && ipn.IP.To4() != nil {
+					return ipn.IP.String()
+				}
+			}
+		}
+	}
+	for _, c := range n.IPAM.Config {
+		if _, sub, err := net.ParseCIDR(c.Subnet); err == nil && sub.IP.To4() != nil {
+			ip := sub.IP.To4()
+			return net.IPv4(ip[0], ip[1], ip[2], ip[3]+1).String()
+		}
+	}
+	return ""
 }
 
 func (d *Containerizer) track(c *dockerContainer) {

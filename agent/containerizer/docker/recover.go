@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"time"
 
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
@@ -79,7 +76,7 @@ func (d *Containerizer) recoverOne(ctx context.Context, dockerID, cid string) (*
 	if sandbox == "" {
 		return nil, errors.New("the container has no sandbox mount")
 	}
-	since := outputSince(sandbox)
+	from := resumeFrom(sandbox)
 	out, err := openOutputs(sandbox)
 	if err != nil {
 		return nil, err
@@ -93,23 +90,6 @@ func (d *Containerizer) recoverOne(ctx context.Context, dockerID, cid string) (*
 	c := d.newContainer(cid, dockerID, cs, out)
 	c.pid = info.State.Pid
 	d.track(c)
-	go c.run(since)
+	go c.run(from)
 	return c, nil
-}
-
-// outputSince is where to pick the log stream up for a sandbox: the older
-// of the output files' last changes, in the engine's seconds.nanoseconds
-// form; "" (everything) when they are missing.
-func outputSince(sandbox string) string {
-	var t time.Time
-	for _, name := range []string{"stdout", "stderr"} {
-		fi, err := os.Stat(filepath.Join(sandbox, name))
-		if err != nil {
-			return ""
-		}
-		if t.IsZero() || fi.ModTime().Before(t) {
-			t = fi.ModTime()
-		}
-	}
-	return fmt.Sprintf("%d.%09d", t.Unix(), t.Nanosecond())
 }

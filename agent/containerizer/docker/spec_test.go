@@ -394,10 +394,10 @@ func TestProgram(t *testing.T) {
 	}
 }
 
-func TestOutputSince(t *testing.T) {
+func TestResume(t *testing.T) {
 	dir := t.TempDir()
-	if got := outputSince(dir); got != "" {
-		t.Errorf("without files: %q", got)
+	if r := resumeFrom(dir); r != nil {
+		t.Errorf("without files: %+v", r)
 	}
 	old := time.Unix(1700000000, 5)
 	for _, name := range []string{"stdout", "stderr"} {
@@ -408,7 +408,30 @@ func TestOutputSince(t *testing.T) {
 	if err := os.Chtimes(filepath.Join(dir, "stderr"), old, old); err != nil {
 		t.Fatal(err)
 	}
-	if got := outputSince(dir); got != "1700000000.000000005" {
+	r := resumeFrom(dir)
+	if got := r.since(); got != "1700000000.000000005" || !r.stderr.Equal(old) {
 		t.Errorf("since %q, want the older file's time", got)
+	}
+
+	f, err := os.OpenFile(filepath.Join(dir, "stdout"), os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w := &stamped{f: f, cutoff: old}
+	for _, msg := range []string{
+		"no timestamp\n",
+		"2023-11-14T22:13:20.000000005Z already copied\n",
+		"2023-11-14T22:13:20.000000007Z new\n",
+	} {
+		if n, err := w.Write([]byte(msg)); err != nil || n != len(msg) {
+			t.Fatalf("Write: %d %v", n, err)
+		}
+	}
+	if fi, _ := os.Stat(f.Name()); !fi.ModTime().Equal(time.Unix(1700000000, 7)) {
+		t.Errorf("mtime %v, want the last message's stamp", fi.ModTime())
+	}
+	if b, _ := os.ReadFile(f.Name()); string(b) != "no timestamp\nnew\n" {
+		t.Errorf("copied %q", b)
 	}
 }
