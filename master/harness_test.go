@@ -323,6 +323,9 @@ func (h *harness) update(ag *AgentStream, frameworkID, taskID string, state meso
 
 func (h *harness) state() *State {
 	h.t.Helper()
+	// A read queued behind a burst is served before the allocation that
+	// ends the burst; settle it first so the snapshot is deterministic.
+	h.sync()
 	s, err := h.m.State(h.ctx)
 	if err != nil {
 		h.t.Fatal(err)
