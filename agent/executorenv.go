@@ -60,6 +60,7 @@ func (a *Agent) executorSpec(ex *executor) (containerizer.LaunchSpec, error) {
 		Env:         env,
 		Resources:   res,
 		User:        user,
+		Owner:       containerizer.Owner{AgentID: a.ID(), FrameworkID: ex.frameworkID, ExecutorID: ex.id},
 	}, nil
 }
 

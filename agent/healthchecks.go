@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 
 	"go.uber.org/zap"
 	"google.golang.org/protobuf/proto"
@@ -75,7 +76,7 @@ func (a *Agent) startHealthCheck(t *task) {
 	env, err := a.environment(t)
 	var p health.Prober
 	if err == nil {
-		p, err = health.NewProber(hc, health.Task{Sandbox: t.sandbox, Env: env, User: a.taskUser(t)})
+		p, err = health.NewProber(hc, checkedTask(t, env, a.taskUser(t)))
 	}
 	if err != nil {
 		// Both were checked at launch, so this cannot happen; a task
@@ -92,6 +93,24 @@ func (a *Agent) startHealthCheck(t *task) {
 	})
 	log.Info("health checks started", zap.Stringer("type", spec.Type), zap.Duration("delay", spec.Delay),
 		zap.Duration("interval", spec.Interval), zap.Int("consecutive_failures", spec.ConsecutiveFailures))
+}
+
+// checkedTask describes t to its prober. A container that has a network
+// or a filesystem of its own (Docker) runs the checks inside itself: its
+// containerizer's container dials and execs there.
+func checkedTask(t *task, env []string, user string) health.Task {
+	ht := health.Task{Sandbox: t.sandbox, Env: env, User: user}
+	if c, ok := t.container.(interface {
+		DialContext(ctx context.Context, network, address string) (net.Conn, error)
+	}); ok {
+		ht.Dial = c.DialContext
+	}
+	if c, ok := t.container.(interface {
+		Exec(ctx context.Context, argv, env []string) ([]byte, int, error)
+	}); ok {
+		ht.Exec = c.Exec
+	}
+	return ht
 }
 
 // taskUser is who the task runs as, and so its COMMAND checks.

@@ -115,5 +115,6 @@ func (a *Agent) launchSpec(t *task, ci *mesos.ContainerInfo) (containerizer.Laun
 		Env:         env,
 		Resources:   t.info.GetResources(),
 		User:        user,
+		Owner:       containerizer.Owner{AgentID: a.ID(), FrameworkID: t.key.framework, ExecutorID: t.executor.id, TaskID: t.key.task},
 	}, nil
 }

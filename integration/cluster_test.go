@@ -58,15 +58,15 @@ func startMasterAt(t *testing.T, port int, workDir string, extra ...string) *mas
 }
 
 // startAgent starts an agent named hostname (also its reported hostname)
-// and waits until the master lists it as active.
-func startAgent(t *testing.T, m *masterProc, hostname string) *agentProc {
+// with extra flags and waits until the master lists it as active.
+func startAgent(t *testing.T, m *masterProc, hostname string, extra ...string) *agentProc {
 	t.Helper()
 	port := freePort(t)
 	a := &agentProc{hostname: hostname, workDir: t.TempDir()}
-	a.proc = startProc(t, "agent "+hostname, agoraBin, "agent",
-		"--master="+m.addr, "--work_dir="+a.workDir, "--resources="+agentResources,
-		"--ip=127.0.0.1", "--advertise_ip=127.0.0.1", "--port="+strconv.Itoa(port),
-		"--hostname="+hostname, "--kill_grace_period=1secs")
+	a.proc = startProc(t, "agent "+hostname, agoraBin, append([]string{"agent",
+		"--master=" + m.addr, "--work_dir=" + a.workDir, "--resources=" + agentResources,
+		"--ip=127.0.0.1", "--advertise_ip=127.0.0.1", "--port=" + strconv.Itoa(port),
+		"--hostname=" + hostname, "--kill_grace_period=1secs"}, extra...)...)
 	waitHealthy(t, a.proc, "http://127.0.0.1:"+strconv.Itoa(port))
 	eventually(t, 10*time.Second, "agent "+hostname+" registered", func() error {
 		s, err := masterState(m)

@@ -30,6 +30,14 @@ type Task struct {
 	// User runs COMMAND checks when the agent is root; "" or "root" keeps
 	// the agent's user.
 	User string
+	// Dial, when set, makes the connections of HTTP and TCP checks: a
+	// Docker container with a network of its own dials from inside it, so
+	// that 127.0.0.1 is the task's loopback.
+	Dial func(ctx context.Context, network, address string) (net.Conn, error)
+	// Exec, when set, runs COMMAND checks inside the task's container
+	// (argv, and the check's variables added to the container's
+	// environment) and returns their output and exit code.
+	Exec func(ctx context.Context, argv, env []string) ([]byte, int, error)
 }
 
 // NewProber returns the probe of a check that passed Validate.
@@ -39,15 +47,21 @@ func NewProber(hc *mesos.HealthCheck, task Task) (Prober, error) {
 	}
 	switch hc.GetType() {
 	case mesos.HealthCheck_COMMAND:
+		if task.Exec != nil {
+			return newExecProbe(hc.GetCommand(), task.Exec), nil
+		}
 		return newCommandProbe(hc.GetCommand(), task), nil
 	case mesos.HealthCheck_HTTP:
-		return newHTTPProbe(hc.GetHttp()), nil
+		return newHTTPProbe(hc.GetHttp(), task.Dial), nil
 	case mesos.HealthCheck_TCP:
 		t := hc.GetTcp()
 		addr := net.JoinHostPort(loopback(t.GetProtocol()), strconv.Itoa(int(t.GetPort())))
+		dial := task.Dial
+		if dial == nil {
+			dial = (&net.Dialer{}).DialContext
+		}
 		return ProberFunc(func(ctx context.Context) error {
-			var d net.Dialer
-			c, err := d.DialContext(ctx, "tcp", addr)
+			c, err := dial(ctx, "tcp", addr)
 			if err != nil {
 				return fmt.Errorf("TCP connection to %s failed: %w", addr, err)
 			}
@@ -67,7 +81,7 @@ func loopback(p mesos.NetworkInfo_Protocol) string {
 	return "127.0.0.1"
 }
 
-func newHTTPProbe(h *mesos.HealthCheck_HTTPCheckInfo) Prober {
+func newHTTPProbe(h *mesos.HealthCheck_HTTPCheckInfo, dial func(ctx context.Context, network, address string) (net.Conn, error)) Prober {
 	scheme := h.GetScheme()
 	if scheme == "" {
 		scheme = "http"
@@ -79,6 +93,7 @@ func newHTTPProbe(h *mesos.HealthCheck_HTTPCheckInfo) Prober {
 		// 127.0.0.1, and the check is about liveness, not identity.
 		TLSClientConfig:   &tls.Config{InsecureSkipVerify: true},
 		DisableKeepAlives: true, // one check every interval: nothing to reuse
+		DialContext:       dial, // nil: the default dialer
 	}}
 	// The default client follows up to 10 redirects, as curl -L does.
 	return ProberFunc(func(ctx context.Context) error {
@@ -258,4 +273,35 @@ func credential(name string) (*syscall.Credential, error) {
 		}
 	}
 	return cred, nil
+}
+
+// newExecProbe runs a COMMAND check inside the task's container through
+// exec, as Mesos runs the checks of Docker tasks: the task's programs and
+// network are there, not on the host.
+func newExecProbe(c *mesos.CommandInfo, exec func(ctx context.Context, argv, env []string) ([]byte, int, error)) Prober {
+	argv := c.GetArguments()
+	switch {
+	case c.GetShell():
+		argv = []string{"/bin/sh", "-c", c.GetValue()}
+	case len(argv) == 0:
+		argv = []string{c.GetValue()}
+	}
+	var env []string
+	for _, v := range c.GetEnvironment().GetVariables() {
+		env = append(env, v.GetName()+"="+v.GetValue())
+	}
+	return ProberFunc(func(ctx context.Context) error {
+		out, code, err := exec(ctx, argv, env)
+		if err != nil {
+			return err
+		}
+		if code == 0 {
+			return nil
+		}
+		msg := "command exited with status " + strconv.Itoa(code)
+		if t := bytes.TrimSpace(out); len(t) > 0 {
+			msg += ": " + string(t[max(0, len(t)-outputTail):])
+		}
+		return errors.New(msg)
+	})
 }

@@ -19,6 +19,7 @@ type agentFlags struct {
 	ip            string
 	logLevel      string
 	containerizer *containerizerFlags // containerizer.go
+	docker        *dockerFlags        // docker.go
 }
 
 func bindAgentFlags(fs *flag.FlagSet) *agentFlags {
@@ -54,6 +55,7 @@ func bindAgentFlags(fs *flag.FlagSet) *agentFlags {
 	fs.Var(duration.Value{D: &c.FetcherStallTimeout}, "fetcher_stall_timeout", "abort a URI download that receives no data for this long")
 	fs.StringVar(&af.logLevel, "logging_level", "INFO", "log level: DEBUG, INFO, WARNING or ERROR")
 	af.containerizer = bindContainerizerFlags(fs)
+	af.docker = bindDockerFlags(fs)
 	return af
 }
 
@@ -71,6 +73,14 @@ func startAgent(ctx context.Context, af *agentFlags, log *zap.Logger, ready func
 		ln.Close()
 		return err
 	}
+	cf := af.containerizer
+	var closeDocker func()
+	cfg.Containerizer, closeDocker, err = withDocker(ctx, cf.containerizers, cfg.Containerizer, *af.docker, cfg.WorkDir, cf.enableCFS, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer closeDocker()
 	a, err := agent.New(cfg)
 	if err != nil {
 		ln.Close()

@@ -17,7 +17,7 @@ import (
 // containerizerFlags are the agent's Mesos flags that choose and shape the
 // containerizer.
 type containerizerFlags struct {
-	containerizers string // --containerizers: "mesos" (docker comes later)
+	containerizers string // --containerizers: "mesos", "docker", in the order tried (docker.go)
 	isolation      string // --isolation; empty: cgroups where usable, else posix
 	enableCFS      bool   // --cgroups_enable_cfs
 	cgroupsRoot    string // --cgroups_root
@@ -25,7 +25,7 @@ type containerizerFlags struct {
 
 func bindContainerizerFlags(fs *flag.FlagSet) *containerizerFlags {
 	f := &containerizerFlags{}
-	fs.StringVar(&f.containerizers, "containerizers", "mesos", "comma-separated containerizers; only 'mesos' (native) for now")
+	fs.StringVar(&f.containerizers, "containerizers", "mesos", "comma-separated containerizers in the order tried: 'mesos' (native) and 'docker' (DOCKER containers), e.g. docker,mesos")
 	fs.StringVar(&f.isolation, "isolation", "", "comma-separated isolators: cgroups/cpu,cgroups/mem,cgroups/pids (or cgroups/all), or posix/cpu,posix/mem; default: cgroups where /sys/fs/cgroup is writable, else posix")
 	fs.BoolVar(&f.enableCFS, "cgroups_enable_cfs", false, "enforce the cpus resource as a hard CFS quota, not only as shares")
 	fs.StringVar(&f.cgroupsRoot, "cgroups_root", cgroups.DefaultRoot, "parent cgroup of the containers")
@@ -46,9 +46,7 @@ type containerizerPlan struct {
 func planContainerizer(f containerizerFlags) (containerizerPlan, error) {
 	for _, c := range strings.Split(f.containerizers, ",") {
 		switch c = strings.TrimSpace(c); c {
-		case "mesos":
-		case "docker":
-			return containerizerPlan{}, errors.New("--containerizers: the docker containerizer is not supported yet")
+		case "mesos", "docker": // docker.go composes them
 		default:
 			return containerizerPlan{}, fmt.Errorf("--containerizers: unknown containerizer %q", c)
 		}

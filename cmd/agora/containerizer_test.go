@@ -36,7 +36,7 @@ func TestPlanContainerizer(t *testing.T) {
 		{"mixed", with("posix/cpu,cgroups/mem", false), nil, false, "exclude each other"},
 		{"unknown isolator", with("cgroups/net", false), nil, false, "unknown isolator"},
 		{"pid namespace", with("cgroups/cpu,namespaces/pid", false), nil, false, "namespaces/pid"},
-		{"docker", containerizerFlags{containerizers: "docker,mesos"}, nil, false, "docker"},
+		{"docker beside mesos", containerizerFlags{containerizers: "docker,mesos", cgroupsRoot: "agora"}, &cgroups.Config{Root: "agora", CPU: true, Memory: true, Pids: true}, false, ""},
 		{"unknown containerizer", containerizerFlags{containerizers: "lxc"}, nil, false, "lxc"},
 		{"bad root", containerizerFlags{containerizers: "mesos", cgroupsRoot: "../x"}, nil, false, "root"},
 	} {

@@ -21,6 +21,9 @@ import (
 // unless KeepOrphans is set. Containers this containerizer launched itself
 // are left out.
 func (d *Containerizer) Recover(ctx context.Context, ids []string) (map[string]containerizer.Container, error) {
+	if err := d.connect(ctx); err != nil {
+		return nil, err
+	}
 	list, err := d.cli.ContainerList(ctx, container.ListOptions{
 		All: true, Filters: filters.NewArgs(filters.Arg("label", LabelWorkDir+"="+d.cfg.WorkDir)),
 	})

@@ -58,9 +58,13 @@ func Client(t testing.TB) *client.Client {
 	t.Cleanup(func() { _ = cli.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := cli.Ping(ctx); err != nil {
+	ping, err := cli.Ping(ctx)
+	if err != nil {
 		unavailable(t, "no Docker engine answers: %v", err)
 	}
+	// Negotiate now: the client's lazy negotiation races with concurrent
+	// first calls.
+	cli.NegotiateAPIVersionPing(ping)
 	return cli
 }
 
