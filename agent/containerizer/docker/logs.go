@@ -31,10 +31,41 @@ func (c *dockerContainer) copyLogs(ctx context.Context, from *resume) {
 		}
 		return
 	}
-	defer rc.Close()
-	if _, err := stdcopy.StdCopy(stdout, stderr, rc); err != nil && ctx.Err() == nil {
+	_, err = stdcopy.StdCopy(stdout, stderr, rc)
+	rc.Close()
+	if ctx.Err() != nil {
+		return
+	}
+	if err != nil {
 		c.log.Warn("copying the container's output failed", zap.Error(err))
 	}
+	// A following stream can end before the engine has delivered the last
+	// (often unterminated) line of a container that exits at once; read
+	// once more without following. The writers drop what they already hold.
+	opts.Follow = false
+	opts.Since = ""
+	if since := earliest(stdout.cutoff, stderr.cutoff); !since.IsZero() {
+		opts.Since = fmt.Sprintf("%d.%09d", since.Unix(), since.Nanosecond())
+	}
+	rest, err := c.d.cli.ContainerLogs(ctx, c.dockerID, opts)
+	if err != nil {
+		return
+	}
+	defer rest.Close()
+	if _, err := stdcopy.StdCopy(stdout, stderr, rest); err != nil && ctx.Err() == nil {
+		c.log.Warn("copying the container's remaining output failed", zap.Error(err))
+	}
+}
+
+// earliest is the older of two cutoffs, ignoring unset ones.
+func earliest(a, b time.Time) time.Time {
+	switch {
+	case a.IsZero():
+		return b
+	case b.IsZero() || a.Before(b):
+		return a
+	}
+	return b
 }
 
 // resume is where a recovered container's output picks up: each sandbox
@@ -88,6 +119,9 @@ func (s *stamped) Write(p []byte) (int, error) {
 	if _, err := s.f.Write(p[i+1:]); err != nil {
 		return 0, err
 	}
+	// What is written becomes the cutoff, so a second read of the same
+	// stream (see copyLogs) skips it.
+	s.cutoff = ts
 	_ = os.Chtimes(s.f.Name(), time.Time{}, ts)
 	return len(p), nil
 }
