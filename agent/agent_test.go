@@ -250,7 +250,7 @@ func TestTaskGroupDiesTogether(t *testing.T) {
 	s.events <- &agentpb.Event{Type: agentpb.Event_RUN_TASK_GROUP.Enum(), RunTaskGroup: &agentpb.Event_RunTaskGroup{
 		Framework: fw, Executor: ex,
 		TaskGroup: &mesos.TaskGroupInfo{Tasks: []*mesos.TaskInfo{
-			shellTask("long", "echo up > up; exec sleep 30"),
+			shellTask("long", "echo up > up.tmp && mv up.tmp up; exec sleep 30"),
 			shellTask("short", "while [ ! -f ../long/up ]; do sleep 0.01; done; exit 1"),
 		}},
 	}}
