@@ -155,8 +155,13 @@ func (a *Agent) Handler() http.Handler { return a.newRouter() }
 // Run registers with the master and runs tasks until ctx is done, the
 // master removes the agent (an error wrapping ErrRemoved) or the work
 // directory cannot be created. Before returning it kills every task:
-// SIGTERM, then SIGKILL after the task's grace period. It returns nil when
-// ctx ended it. Run may be called once.
+// SIGTERM, then SIGKILL after the task's grace period (with DetachOnStop,
+// only those of frameworks that do not checkpoint). It returns nil when ctx
+// ended it. Run may be called once.
+//
+// Before subscribing, Run recovers what the checkpoint under
+// <work_dir>/meta describes (recover.go): an agent restarted on the same
+// boot keeps its ID and the running tasks of checkpointing frameworks.
 func (a *Agent) Run(ctx context.Context) error {
 	if !a.started.CompareAndSwap(false, true) {
 		return errors.New("agent: Run called twice")
@@ -168,6 +173,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
 	a.runCtx = runCtx
+	a.recoverState(ctx)
 	a.connect()
 	for a.removed == nil {
 		a.publishIfDirty()
@@ -175,6 +181,11 @@ func (a *Agent) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			timer.Stop()
+			if a.cfg.DetachOnStop {
+				a.log.Info("stopping: leaving the tasks of checkpointing frameworks running")
+				a.detach()
+				return nil
+			}
 			a.log.Info("stopping: killing all tasks")
 			a.drain()
 			return nil
@@ -187,6 +198,10 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	a.log.Error("the master removed this agent; killing all tasks", zap.Error(a.removed))
 	a.drain()
+	// A removed agent must not come back under its ID.
+	if err := os.RemoveAll(a.metaPath()); err != nil {
+		a.log.Error("removing the checkpoint failed", zap.Error(err))
+	}
 	return a.removed
 }
 
@@ -276,8 +291,14 @@ func (a *Agent) drain() {
 			longest = max(longest, a.killTask(t, nil, false))
 		}
 	}
+	a.waitContainers(longest, func() int { return a.launching + a.liveContainers() })
+}
+
+// waitContainers handles launch and exit messages until live counts none,
+// giving up after longest plus a margin.
+func (a *Agent) waitContainers(longest time.Duration, live func() int) {
 	giveUp := a.clock.Now().Add(longest + 10*time.Second)
-	for a.launching > 0 || a.liveContainers() > 0 {
+	for live() > 0 {
 		a.publishIfDirty()
 		at, ok := a.nextDeadline()
 		if !ok || giveUp.Before(at) {
@@ -297,7 +318,7 @@ func (a *Agent) drain() {
 		case now := <-timer.C():
 			if !now.Before(giveUp) {
 				timer.Stop()
-				a.log.Error("tasks did not exit after SIGKILL; giving up", zap.Int("containers", a.liveContainers()))
+				a.log.Error("tasks did not exit after SIGKILL; giving up", zap.Int("containers", live()))
 				a.publishIfDirty()
 				return
 			}

@@ -100,6 +100,16 @@ type Config struct {
 	FetcherCacheSize    int64
 	FetcherStallTimeout time.Duration
 
+	// Recover is what a restarted agent does with the tasks of an earlier
+	// run (--recover): RecoverReconnect (default) reattaches to those of
+	// checkpointing frameworks and keeps the agent ID; RecoverCleanup kills
+	// them all and registers as a new agent.
+	Recover string
+	// DetachOnStop makes Run, when its context ends, leave the tasks of
+	// checkpointing frameworks running for the next agent to recover,
+	// instead of killing every task.
+	DetachOnStop bool
+
 	// Containerizer runs the tasks (default: agent/containerizer/posix).
 	Containerizer containerizer.Containerizer
 	// HTTPClient talks to the master (default: one without an overall
@@ -134,6 +144,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.KillGracePeriod == 0 {
 		c.KillGracePeriod = DefaultKillGracePeriod
+	}
+	if c.Recover == "" {
+		c.Recover = RecoverReconnect
 	}
 	c = c.executorDefaults()
 	if c.Clock == nil {
@@ -177,6 +190,9 @@ func (c Config) Validate() error {
 	}
 	if c.BackoffMax < c.Backoff {
 		return fmt.Errorf("agent: backoff max %v is below the backoff %v", c.BackoffMax, c.Backoff)
+	}
+	if c.Recover != RecoverReconnect && c.Recover != RecoverCleanup {
+		return fmt.Errorf("agent: --recover=%q must be %s or %s", c.Recover, RecoverReconnect, RecoverCleanup)
 	}
 	if c.MaxPingTimeouts < 1 {
 		return fmt.Errorf("agent: max ping timeouts %d must be at least 1", c.MaxPingTimeouts)

@@ -16,9 +16,11 @@
 // It is not a flag parser (cmd/agora builds the Config), a containerizer
 // (agent/containerizer), the status update retry logic
 // (agent/statusupdate), or the fetcher (agent/fetcher, which the launch
-// goroutine runs before containerizer.Launch). Not yet supported, with the
-// seams they will use: cgroups and Docker (other
-// containerizer.Containerizer implementations), and checkpoint recovery (containerizer.Recoverer plus a store of the
-// agent ID, tasks and status update streams). Tasks live as long as the
-// agent process: when Run returns, they have been killed.
+// goroutine runs before containerizer.Launch). It checkpoints the agent
+// ID, tasks and status update streams under <work_dir>/meta
+// (checkpoint.go) and recovers them on start through
+// containerizer.Recoverer (recover.go), so that tasks of checkpointing
+// frameworks outlive a crash of the agent process. When Run returns
+// because its context ended, tasks have been killed, unless
+// Config.DetachOnStop left those of checkpointing frameworks running.
 package agent

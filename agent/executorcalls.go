@@ -288,6 +288,7 @@ func (a *Agent) executorUpdate(ex *executor, st *mesos.TaskStatus) {
 		if err := a.updates.Add(ex.frameworkID, st, a.clock.Now()); err != nil {
 			a.log.Error("status update refused", zap.String("task_id", tid), zap.Error(err))
 		}
+		a.checkpointTask(t)
 	}
 	ack()
 }

@@ -224,6 +224,9 @@ func (a *Agent) executorLaunched(m executorLaunched) {
 		a.post(executorExited{ex: ex, status: st, err: err})
 	}()
 	log.Info("executor launched", zap.String("container_id", ex.containerID), zap.Int("pid", c.Status().PID))
+	for _, t := range ex.tasks {
+		a.checkpointTask(t) // with the executor's PID
+	}
 	if r.shuttingDown {
 		_ = c.Kill() // shut down before it could subscribe
 		return

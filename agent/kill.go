@@ -24,6 +24,7 @@ func (a *Agent) killTaskEvent(ev *agentpb.Event_KillTask) {
 	}
 	a.log.Info("killing task", zap.String("framework_id", fid), zap.String("task_id", tid))
 	a.killTask(t, ev.GetKillPolicy(), true)
+	a.checkpointTask(t)
 }
 
 func (a *Agent) shutdownFramework(fid string) {

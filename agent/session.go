@@ -207,7 +207,10 @@ func (a *Agent) subscribed(ev *agentpb.Event_Subscribed) {
 		// Sandboxes of running tasks stay under the old ID's directory.
 		a.log.Error("the master assigned a new agent ID", zap.String("old", old), zap.String("new", id))
 	}
-	a.id.Store(&id)
+	if old := a.ID(); old != id {
+		a.id.Store(&id)
+		a.checkpointAgent()
+	}
 	s := &a.sess
 	s.subscribed, s.failures = true, 0
 	interval := time.Duration(ev.GetPingIntervalSeconds() * float64(time.Second))

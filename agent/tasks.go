@@ -63,6 +63,8 @@ type task struct {
 
 	// health is the task's health checker (healthchecks.go); nil if none.
 	health *taskHealth
+	// recorded: the task has a checkpoint record (checkpoint.go).
+	recorded bool
 }
 
 // live reports whether the task may still change state.

@@ -45,6 +45,7 @@ func (a *Agent) update(t *task, state mesos.TaskState, source mesos.TaskStatus_S
 	if err := a.updates.Add(t.key.framework, st, a.clock.Now()); err != nil {
 		a.log.Error("status update refused", zap.String("task_id", t.key.task), zap.Error(err))
 	}
+	a.checkpointTask(t)
 }
 
 // orphanUpdate reports a task the agent has no record of.
@@ -90,6 +91,8 @@ func (a *Agent) acknowledge(ev *agentpb.Event_Acknowledge) {
 	}
 	if ack.Terminal {
 		a.forget(taskKey{fid, tid})
+	} else if t := a.tasks[taskKey{fid, tid}]; t != nil {
+		a.checkpointTask(t)
 	}
 }
 
@@ -101,6 +104,7 @@ func (a *Agent) forget(key taskKey) {
 		return
 	}
 	delete(a.tasks, key)
+	a.removeTaskRecord(key)
 	ex := t.executor
 	delete(ex.tasks, key.task)
 	ex.completedTasks = appendBounded(ex.completedTasks, t, maxCompletedTasks)

@@ -22,6 +22,7 @@ type agentProc struct {
 	id       string // agent ID the master gave it
 	hostname string
 	workDir  string
+	args     []string // the command line, to restart it the same way
 }
 
 // Short timers keep the tests fast: an agent is unreachable ~2 s after it
@@ -63,10 +64,11 @@ func startAgent(t *testing.T, m *masterProc, hostname string, extra ...string) *
 	t.Helper()
 	port := freePort(t)
 	a := &agentProc{hostname: hostname, workDir: t.TempDir()}
-	a.proc = startProc(t, "agent "+hostname, agoraBin, append([]string{"agent",
+	a.args = append([]string{"agent",
 		"--master=" + m.addr, "--work_dir=" + a.workDir, "--resources=" + agentResources,
 		"--ip=127.0.0.1", "--advertise_ip=127.0.0.1", "--port=" + strconv.Itoa(port),
-		"--hostname=" + hostname, "--kill_grace_period=1secs"}, extra...)...)
+		"--hostname=" + hostname, "--kill_grace_period=1secs"}, extra...)
+	a.proc = startProc(t, "agent "+hostname, agoraBin, a.args...)
 	waitHealthy(t, a.proc, "http://127.0.0.1:"+strconv.Itoa(port))
 	eventually(t, 10*time.Second, "agent "+hostname+" registered", func() error {
 		s, err := masterState(m)

@@ -50,12 +50,42 @@ type Container interface {
 }
 
 // Recoverer is implemented by containerizers that can find the containers
-// of a previous agent run after a restart (checkpoint recovery, a later
-// issue). The agent passes the IDs it checkpointed and gets back those still
-// running; it destroys the ones it no longer knows.
+// of a previous agent run after a restart (checkpoint recovery). The agent
+// passes what it checkpointed of each container and gets back those it can
+// follow again, keyed by container ID; a container that ended meanwhile
+// may come back with its exit already known, or be left out. Containerizers
+// that name their containers (Docker) also remove the ones of theirs that
+// are not listed.
 type Recoverer interface {
-	Recover(ctx context.Context, ids []string) (map[string]Container, error)
+	Recover(ctx context.Context, containers []Checkpointed) (map[string]Container, error)
 }
+
+// Checkpointed is what the agent checkpointed of one container.
+type Checkpointed struct {
+	ContainerID string
+	// PID is the main process's ID as Status reported it at launch; native
+	// containerizers find the container by it.
+	PID int
+	// Container is the launch's ContainerInfo (nil: the host filesystem);
+	// a composition routes the container to the member that launched it.
+	Container *mesos.ContainerInfo
+	// Resources are the launch's resources (limits, statistics).
+	Resources []*mesos.Resource
+}
+
+// IDs lists the containers' IDs.
+func IDs(cs []Checkpointed) []string {
+	ids := make([]string, len(cs))
+	for i, c := range cs {
+		ids[i] = c.ContainerID
+	}
+	return ids
+}
+
+// ReasonUnknownExit is the message of the ExitStatus of a recovered
+// container whose main process ended without the containerizer being able
+// to learn how (it was not the agent's child any more).
+const ReasonUnknownExit = "Executor terminated while the agent was down or detached; its exit status is unknown"
 
 // LaunchSpec describes one container to launch.
 type LaunchSpec struct {

@@ -8,6 +8,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -124,4 +125,69 @@ func TestUnknownUser(t *testing.T) {
 	_, sandbox := newSandbox(t)
 	err := newFetcher(t, Config{}).Fetch(context.Background(), []*mesos.CommandInfo_URI{uri("/etc/hostname")}, sandbox, "no-such-user-agora")
 	wantErr(t, err, `fetching URIs: user "no-such-user-agora"`)
+}
+
+// TestLocalFileSwappedForSymlink: a user who swaps the file, or a
+// directory on its path, for a symbolic link between the agent's
+// resolution of the path and its opening gains nothing: the permissions
+// are those of the file actually opened.
+func TestLocalFileSwappedForSymlink(t *testing.T) {
+	asNobody(t)
+	dir, err := os.MkdirTemp("", "agora-fetch-swap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	closed := filepath.Join(dir, "closed")
+	if err := os.Mkdir(closed, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	private := filepath.Join(dir, "private")
+	hidden := filepath.Join(closed, "public")
+	for p, mode := range map[string]os.FileMode{private: 0o600, hidden: 0o644} {
+		if err := os.WriteFile(p, []byte("secret"), mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	public := filepath.Join(dir, "public")
+	sub := filepath.Join(dir, "sub")
+	inSub := filepath.Join(sub, "public")
+	f := newFetcher(t, Config{})
+	for _, c := range []struct {
+		name, path, want string
+		swap             func()
+	}{
+		{"file", public, "changed into a symbolic link", func() {
+			_ = os.Remove(public)
+			_ = os.Symlink(private, public)
+		}},
+		{"directory", inSub, closed + ": permission denied for user nobody", func() {
+			_ = os.RemoveAll(sub)
+			_ = os.Symlink(closed, sub)
+		}},
+	} {
+		_ = os.RemoveAll(public)
+		_ = os.RemoveAll(sub)
+		if err := os.Mkdir(sub, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range []string{public, inSub} {
+			if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		beforeOpen = func(string) { c.swap() }
+		_, sandbox := newSandbox(t)
+		err := f.Fetch(context.Background(), []*mesos.CommandInfo_URI{uri(c.path)}, sandbox, "nobody")
+		beforeOpen = nil
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s swapped: %v, want %q", c.name, err, c.want)
+		}
+		if b, _ := os.ReadFile(filepath.Join(sandbox, "public")); string(b) == "secret" {
+			t.Errorf("%s swapped: the secret was fetched", c.name)
+		}
+	}
 }

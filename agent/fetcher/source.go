@@ -254,6 +254,12 @@ func lookupOwner(name string) (owner, error) {
 // kernel would check for the user instead (search on every directory on
 // the way, read on the file), lest a framework fetch /etc/shadow. ACLs are
 // not consulted.
+//
+// The file is opened first and its permissions are read from the opened
+// file (fstat), so that a path element swapped for a symbolic link between
+// the check and the open cannot redirect the agent to a file the user may
+// not read: the final element is opened without following a link, and the
+// directories checked are those of the file actually opened.
 func (o owner) open(p string) (*os.File, error) {
 	if !o.act {
 		return os.Open(p)
@@ -262,18 +268,47 @@ func (o owner) open(p string) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
+	if beforeOpen != nil {
+		beforeOpen(real)
+	}
+	f, err := os.OpenFile(real, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		if errors.Is(err, syscall.ELOOP) {
+			return nil, fmt.Errorf("%s: changed into a symbolic link while being fetched", real)
+		}
+		return nil, err
+	}
+	if err := o.mayOpened(f, real); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// beforeOpen, when set by a test, runs between the resolution of a local
+// path and its opening: it stands for a user who changes the path then.
+var beforeOpen func(real string)
+
+// mayOpened checks that the owner may read the opened file f, which was
+// opened at path real: search on every directory of the path the kernel
+// reports for the descriptor, read on the file itself from fstat.
+func (o owner) mayOpened(f *os.File, real string) error {
+	if at, err := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", f.Fd())); err == nil && filepath.IsAbs(at) {
+		real = at
+	}
 	for d := filepath.Dir(real); ; d = filepath.Dir(d) {
 		if err := o.may(d, 0o1); err != nil {
-			return nil, err
+			return err
 		}
 		if d == "/" {
 			break
 		}
 	}
-	if err := o.may(real, 0o4); err != nil {
-		return nil, err
+	fi, err := f.Stat()
+	if err != nil {
+		return err
 	}
-	return os.Open(real)
+	return o.allows(real, fi, 0o4)
 }
 
 // may checks one permission bit (4 read, 1 search) of p for the owner.
@@ -282,6 +317,13 @@ func (o owner) may(p string, bit os.FileMode) error {
 	if err != nil {
 		return err
 	}
+	return o.allows(p, fi, bit)
+}
+
+// allows checks one permission bit of fi, the status of p, for the owner:
+// the owner bits if the user owns it, else the group bits if one of the
+// user's groups does, else the others' bits.
+func (o owner) allows(p string, fi os.FileInfo, bit os.FileMode) error {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok {
 		return fmt.Errorf("%s: cannot read its owner", p)

@@ -11,9 +11,9 @@
 // The Manager is a pure core: it holds state, takes the current time as an
 // argument and returns the updates to send. It starts no goroutines, does no
 // I/O and never reads the clock; the agent's loop sends what Due returns and
-// arms a timer for Next. It is not safe for concurrent use. It does not
-// checkpoint streams to disk yet; a later checkpoint package will persist
-// Add and Acknowledge and replay them through the same methods on recovery.
+// arms a timer for Next. It is not safe for concurrent use. The agent
+// checkpoints each task's queue (Pending) with the task and replays it
+// through Add on recovery.
 package statusupdate
 
 import (
@@ -203,6 +203,15 @@ func (m *Manager) Head(frameworkID, taskID string) (head *mesos.TaskStatus, n in
 		return nil, 0
 	}
 	return s.queue[0], len(s.queue)
+}
+
+// Pending returns a copy of the task's queue, head first (checkpointing).
+func (m *Manager) Pending(frameworkID, taskID string) []*mesos.TaskStatus {
+	s := m.streams[key{frameworkID, taskID}]
+	if s == nil {
+		return nil
+	}
+	return append([]*mesos.TaskStatus(nil), s.queue...)
 }
 
 // Len returns the number of tasks with pending updates.

@@ -53,6 +53,7 @@ func bindAgentFlags(fs *flag.FlagSet) *agentFlags {
 		return err
 	})
 	fs.Var(duration.Value{D: &c.FetcherStallTimeout}, "fetcher_stall_timeout", "abort a URI download that receives no data for this long")
+	fs.StringVar(&c.Recover, "recover", agent.RecoverReconnect, "after a restart on the same boot: reconnect (reattach to the tasks of checkpointing frameworks, keep the agent ID) or cleanup (kill what the previous run left, register as a new agent)")
 	fs.StringVar(&af.logLevel, "logging_level", "INFO", "log level: DEBUG, INFO, WARNING or ERROR")
 	af.containerizer = bindContainerizerFlags(fs)
 	af.docker = bindDockerFlags(fs)

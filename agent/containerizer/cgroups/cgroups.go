@@ -116,6 +116,8 @@ func validPath(p string) bool {
 // backend is one cgroup version's way of making container groups.
 type backend interface {
 	create(id string, l limits) (group, error)
+	// load opens an existing container's group (recovery).
+	load(id string) (group, error)
 	// parents lists the directories holding the containers' cgroups.
 	parents() []string
 }

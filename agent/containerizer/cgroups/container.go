@@ -60,6 +60,7 @@ type container struct {
 	log         *zap.Logger
 	stopOOM     func()
 	oom         atomic.Bool
+	signalled   atomic.Int32 // the last signal of Terminate or Kill (recovered containers)
 
 	mu     sync.Mutex // serializes signals with the teardown
 	gone   bool       // the cgroups are deleted (or being deleted)
@@ -89,6 +90,12 @@ func (c *container) run(cmd *exec.Cmd) {
 	} else if err != nil {
 		st.Message = "Failed to wait for the command: " + err.Error()
 	}
+	c.destroy(st)
+}
+
+// destroy kills what the main process left behind, deletes the cgroups
+// and publishes st (or the memory limit that ended the container).
+func (c *container) destroy(st containerizer.ExitStatus) {
 	if pids, _ := c.g.procs(); len(othersThan(pids)) > 0 {
 		c.signalAll(syscall.SIGKILL)
 	}
@@ -98,7 +105,7 @@ func (c *container) run(cmd *exec.Cmd) {
 	if c.lim.memBytes > 0 {
 		if killed, msg := c.g.oomKilled(); killed || c.oom.Load() {
 			if msg == "" {
-				msg = "Memory limit exceeded: Requested: " + formatBytes(uint64(c.lim.memBytes))
+				msg = containerizer.MemoryLimitMessage(uint64(c.lim.memBytes), 0, "")
 			}
 			st.Message, st.Reason = msg, mesos.TaskStatus_REASON_CONTAINER_LIMITATION_MEMORY
 		}
@@ -191,9 +198,15 @@ func (c *container) Wait(ctx context.Context) (containerizer.ExitStatus, error) 
 	}
 }
 
-func (c *container) Terminate() error { return c.signalAll(syscall.SIGTERM) }
+func (c *container) Terminate() error {
+	c.signalled.Store(int32(syscall.SIGTERM))
+	return c.signalAll(syscall.SIGTERM)
+}
 
-func (c *container) Kill() error { return c.signalAll(syscall.SIGKILL) }
+func (c *container) Kill() error {
+	c.signalled.Store(int32(syscall.SIGKILL))
+	return c.signalAll(syscall.SIGKILL)
+}
 
 func (c *container) Status() containerizer.Status {
 	return containerizer.Status{ContainerID: c.id, PID: c.pid}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/agoraproject/agora/agent/containerizer"
 )
 
 // rmdir removes a cgroup directory, retrying briefly while the kernel
@@ -91,17 +93,6 @@ func trimSpace(b []byte) []byte { return bytes.TrimSpace(b) }
 // oomMessage is Mesos's description of an OOM kill: the limit, the peak
 // use and the memory statistics of the cgroup.
 func oomMessage(limit, maxUsed uint64, statFile string) string {
-	var sb strings.Builder
-	sb.WriteString("Memory limit exceeded: ")
-	if limit > 0 {
-		sb.WriteString("Requested: " + formatBytes(limit) + " ")
-	}
-	if maxUsed > 0 {
-		sb.WriteString("Maximum Used: " + formatBytes(maxUsed) + "\n")
-	}
-	if stat, err := os.ReadFile(statFile); err == nil {
-		sb.WriteString("\nMEMORY STATISTICS: \n")
-		sb.Write(stat)
-	}
-	return strings.TrimRight(sb.String(), " \n")
+	stat, _ := os.ReadFile(statFile)
+	return containerizer.MemoryLimitMessage(limit, maxUsed, string(stat))
 }

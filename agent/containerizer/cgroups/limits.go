@@ -1,7 +1,6 @@
 package cgroups
 
 import (
-	"fmt"
 	"math"
 
 	mesos "github.com/agoraproject/agora/proto/mesos/v1"
@@ -56,17 +55,4 @@ func limitsFor(rs []*mesos.Resource, cfg Config) limits {
 		l.pids = cfg.PidsLimit
 	}
 	return l
-}
-
-// formatBytes writes a byte count the way Mesos's Bytes does: in the
-// largest unit that loses no information ("64MB", "1536KB", "100B").
-func formatBytes(b uint64) string {
-	units := []string{"B", "KB", "MB", "GB"}
-	for _, u := range units {
-		if b == 0 || b%1024 != 0 {
-			return fmt.Sprintf("%d%s", b, u)
-		}
-		b /= 1024
-	}
-	return fmt.Sprintf("%dTB", b)
 }

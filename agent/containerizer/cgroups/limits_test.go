@@ -26,17 +26,6 @@ func TestLimitsFor(t *testing.T) {
 	}
 }
 
-func TestFormatBytes(t *testing.T) {
-	for in, want := range map[uint64]string{
-		0: "0B", 100: "100B", 1536: "1536B", 3 << 10: "3KB", 1536 << 10: "1536KB",
-		64 << 20: "64MB", 2 << 30: "2GB", 1 << 40: "1TB",
-	} {
-		if got := formatBytes(in); got != want {
-			t.Errorf("formatBytes(%d) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestConfigValidate(t *testing.T) {
 	for _, bad := range []Config{
 		{Root: "../x"}, {Root: "a//b"}, {PidsLimit: -1}, {Version: 3}, {CFS: true},

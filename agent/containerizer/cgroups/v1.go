@@ -246,3 +246,16 @@ func (g *v1Group) delete() error {
 	}
 	return errors.Join(errs...)
 }
+
+// load opens the existing cgroups of a container of an earlier agent run.
+func (b *v1) load(id string) (group, error) {
+	path := b.root + "/" + id
+	if _, err := os.Stat(filepath.Join(b.dirs[cgroup1.Freezer], path)); err != nil {
+		return nil, err
+	}
+	cg, err := cgroup1.Load(cgroup1.StaticPath(path), b.hierOpt)
+	if err != nil {
+		return nil, err
+	}
+	return &v1Group{b: b, path: path, cg: cg}, nil
+}

@@ -222,3 +222,16 @@ func (g *v2Group) stats(s *mesos.ResourceStatistics) error {
 
 // delete removes the cgroup; the kernel refuses while processes remain.
 func (g *v2Group) delete() error { return rmdir(g.path) }
+
+// load opens the existing cgroup of a container of an earlier agent run.
+func (b *v2) load(id string) (group, error) {
+	path := filepath.Join(b.mount, b.root, id)
+	if _, err := os.Stat(path); err != nil {
+		return nil, err
+	}
+	m, err := cgroup2.Load(filepath.Join(b.root, id), cgroup2.WithMountpoint(b.mount))
+	if err != nil {
+		return nil, err
+	}
+	return &v2Group{path: path, m: m, log: b.log}, nil
+}

@@ -94,17 +94,26 @@ func (c *Containerizer) Launch(ctx context.Context, spec containerizer.LaunchSpe
 	return nil, fmt.Errorf("no containerizer of this agent runs %s container (--containerizers=%s)", kind, strings.Join(c.Names(), ","))
 }
 
-// Recover asks each member that can recover for the containers of ids and
-// merges what they found; each also removes its own orphans.
-func (c *Containerizer) Recover(ctx context.Context, ids []string) (map[string]containerizer.Container, error) {
+// Recover hands each member that can recover the containers it would have
+// launched (by their ContainerInfo) and merges what they found; each also
+// removes its own orphans.
+func (c *Containerizer) Recover(ctx context.Context, cps []containerizer.Checkpointed) (map[string]containerizer.Container, error) {
 	found := map[string]containerizer.Container{}
 	var errs []error
+	taken := make([]bool, len(cps))
 	for _, m := range c.members {
+		var mine []containerizer.Checkpointed
+		for i, cp := range cps {
+			if !taken[i] && m.Accepts(cp.Container) {
+				taken[i] = true
+				mine = append(mine, cp)
+			}
+		}
 		r, ok := m.Containerizer.(containerizer.Recoverer)
 		if !ok {
 			continue
 		}
-		got, err := r.Recover(ctx, ids)
+		got, err := r.Recover(ctx, mine)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", m.Name, err))
 		}

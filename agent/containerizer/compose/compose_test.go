@@ -23,9 +23,15 @@ func (r recorder) Launch(_ context.Context, spec containerizer.LaunchSpec) (cont
 	return nil, nil
 }
 
-type recoverer struct{ recorder }
+type recoverer struct {
+	recorder
+	got *[]string // the IDs it was asked for
+}
 
-func (r recoverer) Recover(context.Context, []string) (map[string]containerizer.Container, error) {
+func (r recoverer) Recover(_ context.Context, cps []containerizer.Checkpointed) (map[string]containerizer.Container, error) {
+	if r.got != nil {
+		*r.got = containerizer.IDs(cps)
+	}
 	return r.found, r.err
 }
 
@@ -63,14 +69,19 @@ func TestLaunchPicksTheFirstMemberThatAccepts(t *testing.T) {
 
 func TestRecoverMerges(t *testing.T) {
 	var launched []string
-	a := recoverer{recorder{"docker", &launched, map[string]containerizer.Container{"1": nil}, nil}}
+	var asked []string
+	a := recoverer{recorder{"docker", &launched, map[string]containerizer.Container{"1": nil}, nil}, &asked}
 	b := recorder{"mesos", &launched, nil, nil} // cannot recover: skipped
 	c, _ := New(Docker(a), Mesos(b))
-	found, err := c.Recover(t.Context(), []string{"1", "2"})
+	dockerCI := &mesos.ContainerInfo{Type: mesos.ContainerInfo_DOCKER.Enum()}
+	found, err := c.Recover(t.Context(), []containerizer.Checkpointed{{ContainerID: "1", Container: dockerCI}, {ContainerID: "2"}})
 	if err != nil || len(found) != 1 {
 		t.Fatalf("found %v, %v", found, err)
 	}
-	failing := recoverer{recorder{"docker", &launched, nil, errors.New("engine down")}}
+	if strings.Join(asked, ",") != "1" {
+		t.Errorf("docker was asked for %v, want only its own container 1", asked)
+	}
+	failing := recoverer{recorder{"docker", &launched, nil, errors.New("engine down")}, nil}
 	c, _ = New(Docker(failing), Mesos(b))
 	if _, err := c.Recover(t.Context(), nil); err == nil || !strings.Contains(err.Error(), "docker: engine down") {
 		t.Errorf("err %v", err)

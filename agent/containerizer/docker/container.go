@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -41,6 +42,10 @@ type dockerContainer struct {
 	log        *zap.Logger
 	out        outputs
 	oom        atomic.Bool
+
+	sigMu      sync.Mutex
+	sigQueue   []string // signals to send, in order
+	signalling bool     // a goroutine sends sigQueue
 
 	done   chan struct{}
 	status containerizer.ExitStatus // set before done is closed
@@ -88,10 +93,13 @@ func (c *dockerContainer) run(from *resume) {
 	}
 	select {
 	case <-logsDone:
+		cancelLogs()
 	case <-time.After(logDrain):
 		c.log.Warn("the log stream did not end with the container; output may be cut short")
+		// copyLogs must be done writing before the files close.
+		cancelLogs()
+		<-logsDone
 	}
-	cancelLogs()
 	c.out.close()
 	c.d.untrack(c)
 	c.status = st
@@ -144,22 +152,10 @@ func exitStatus(code int, oom bool, memBytes int64) containerizer.ExitStatus {
 		st.Code, st.Signal = -1, syscall.Signal(code-128)
 	}
 	if oom && memBytes > 0 {
-		st.Message = "Memory limit exceeded: Requested: " + formatBytes(uint64(memBytes))
+		st.Message = containerizer.MemoryLimitMessage(uint64(memBytes), 0, "")
 		st.Reason = mesos.TaskStatus_REASON_CONTAINER_LIMITATION_MEMORY
 	}
 	return st
-}
-
-// formatBytes writes a byte count as Mesos's Bytes does: in the largest
-// unit that loses nothing ("32MB", "1536KB").
-func formatBytes(b uint64) string {
-	for _, u := range []string{"B", "KB", "MB", "GB"} {
-		if b == 0 || b%1024 != 0 {
-			return fmt.Sprintf("%d%s", b, u)
-		}
-		b /= 1024
-	}
-	return fmt.Sprintf("%dTB", b)
 }
 
 // oomed is called for the engine's OOM event: like Mesos's memory
@@ -170,9 +166,7 @@ func (c *dockerContainer) oomed() {
 		return
 	}
 	c.log.Info("OOM in the container; destroying it", zap.Int64("limit_bytes", c.memBytes))
-	if err := c.Kill(); err != nil {
-		c.log.Warn("killing the container after an OOM failed", zap.Error(err))
-	}
+	_ = c.Kill() // a failure is logged
 }
 
 func (c *dockerContainer) Wait(ctx context.Context) (containerizer.ExitStatus, error) {
@@ -187,19 +181,62 @@ func (c *dockerContainer) Wait(ctx context.Context) (containerizer.ExitStatus, e
 // Terminate sends the container's stop signal (SIGTERM unless the task's
 // stop-signal parameter says otherwise), which the init passes on to the
 // task. The agent's kill grace period plays the part of `docker stop -t`.
+// It returns at once (see signal).
 func (c *dockerContainer) Terminate() error {
 	sig := c.stopSignal
 	if sig == "" {
 		sig = "TERM"
 	}
-	return c.signal(sig)
+	c.signal(sig)
+	return nil
 }
 
 // Kill sends SIGKILL to the container's PID 1, which takes every process
-// of its PID namespace with it.
-func (c *dockerContainer) Kill() error { return c.signal("KILL") }
+// of its PID namespace with it. It returns at once (see signal).
+func (c *dockerContainer) Kill() error {
+	c.signal("KILL")
+	return nil
+}
 
-func (c *dockerContainer) signal(sig string) error {
+// signal asks the engine to send sig in the background: Terminate and
+// Kill are called from the agent's event loop, which a slow engine (each
+// call may take up to signalTimeout) must not hold up. Wait reports the
+// end; a failure is logged. Signals are sent in the order asked.
+func (c *dockerContainer) signal(sig string) {
+	select {
+	case <-c.done:
+		return
+	default:
+	}
+	c.sigMu.Lock()
+	c.sigQueue = append(c.sigQueue, sig)
+	start := !c.signalling
+	c.signalling = true
+	c.sigMu.Unlock()
+	if start {
+		go c.sendSignals()
+	}
+}
+
+// sendSignals sends the queued signals one at a time until none is left.
+func (c *dockerContainer) sendSignals() {
+	for {
+		c.sigMu.Lock()
+		if len(c.sigQueue) == 0 {
+			c.signalling = false
+			c.sigMu.Unlock()
+			return
+		}
+		sig := c.sigQueue[0]
+		c.sigQueue = c.sigQueue[1:]
+		c.sigMu.Unlock()
+		if err := c.sendSignal(sig); err != nil {
+			c.log.Warn("signalling the container failed", zap.Error(err))
+		}
+	}
+}
+
+func (c *dockerContainer) sendSignal(sig string) error {
 	select {
 	case <-c.done:
 		return nil

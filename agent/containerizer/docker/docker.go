@@ -33,7 +33,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -257,13 +256,7 @@ func prepareHost(spec containerizer.LaunchSpec, cs *createSpec) error {
 		return err
 	}
 	if cred != nil {
-		err := filepath.WalkDir(spec.Sandbox, func(p string, _ os.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			return os.Lchown(p, int(cred.Uid), int(cred.Gid))
-		})
-		if err != nil {
+		if err := hostcmd.ChownTree(spec.Sandbox, int(cred.Uid), int(cred.Gid)); err != nil {
 			return fmt.Errorf("failed to give the sandbox to user %q: %w", spec.User, err)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -242,7 +243,8 @@ func freePort(t *testing.T) int {
 // TestVolumes: a read-only host directory, a read-write one relative to
 // the sandbox, and a container path relative to the sandbox.
 func TestVolumes(t *testing.T) {
-	e := newEnv(t, nil)
+	// Host paths outside the sandbox need privileged containers.
+	e := newEnv(t, func(c *Config) { c.AllowPrivileged = true })
 	host := t.TempDir()
 	if err := os.WriteFile(filepath.Join(host, "config"), []byte("from the host\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -264,6 +266,24 @@ func TestVolumes(t *testing.T) {
 	}
 	if got := readFile(t, filepath.Join(host, "file")); got != "rel\n" {
 		t.Errorf("volume at a relative container path: %q", got)
+	}
+}
+
+// TestRunsAsTaskUser: a task with a user runs as that user's uid on the
+// host, not as the image's user (root in the test image).
+func TestRunsAsTaskUser(t *testing.T) {
+	u, err := user.Lookup("nobody")
+	if err != nil {
+		t.Skip("no user nobody")
+	}
+	e := newEnv(t, nil)
+	spec := e.spec(t, `id -u`)
+	spec.User = "nobody"
+	if st := wait(t, e.launch(t, spec)); !st.Success() {
+		t.Fatalf("exit %+v; stderr %q", st, readFile(t, filepath.Join(spec.Sandbox, "stderr")))
+	}
+	if out := readFile(t, filepath.Join(spec.Sandbox, "stdout")); out != u.Uid+"\n" {
+		t.Errorf("id -u printed %q, want nobody's uid %s", out, u.Uid)
 	}
 }
 

@@ -11,6 +11,8 @@ import (
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/pkg/stdcopy"
 	"go.uber.org/zap"
+
+	"github.com/agoraproject/agora/agent/containerizer/internal/hostcmd"
 )
 
 // copyLogs follows the engine's log stream of the container into the
@@ -132,22 +134,14 @@ type outputs struct{ stdout, stderr *os.File }
 func openOutputs(sandbox string) (outputs, error) {
 	var o outputs
 	var err error
-	if o.stdout, err = openOutput(sandbox, "stdout"); err != nil {
+	if o.stdout, err = hostcmd.OpenOutput(sandbox, "stdout"); err != nil {
 		return o, err
 	}
-	if o.stderr, err = openOutput(sandbox, "stderr"); err != nil {
+	if o.stderr, err = hostcmd.OpenOutput(sandbox, "stderr"); err != nil {
 		o.close()
 		return o, err
 	}
 	return o, nil
-}
-
-func openOutput(dir, name string) (*os.File, error) {
-	f, err := os.OpenFile(filepath.Join(dir, name), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("failed to open the sandbox's %s: %w", name, err)
-	}
-	return f, nil
 }
 
 func (o outputs) close() {

@@ -25,7 +25,6 @@ var (
 		"label":             setLabel,
 		"hostname":          setHostname,
 		"workdir":           func(c *createSpec, v string) error { c.config.WorkingDir = v; return nil },
-		"user":              func(c *createSpec, v string) error { c.config.User = v; return nil },
 		"entrypoint":        func(c *createSpec, v string) error { c.config.Entrypoint = []string{v}; return nil },
 		"stop-signal":       func(c *createSpec, v string) error { c.config.StopSignal = v; return nil },
 		"add-host":          func(c *createSpec, v string) error { c.host.ExtraHosts = append(c.host.ExtraHosts, v); return nil },
@@ -33,7 +32,6 @@ var (
 		"dns-search":        func(c *createSpec, v string) error { c.host.DNSSearch = append(c.host.DNSSearch, v); return nil },
 		"dns-opt":           func(c *createSpec, v string) error { c.host.DNSOptions = append(c.host.DNSOptions, v); return nil },
 		"dns-option":        func(c *createSpec, v string) error { c.host.DNSOptions = append(c.host.DNSOptions, v); return nil },
-		"group-add":         func(c *createSpec, v string) error { c.host.GroupAdd = append(c.host.GroupAdd, v); return nil },
 		"cap-drop":          func(c *createSpec, v string) error { c.host.CapDrop = append(c.host.CapDrop, v); return nil },
 		"shm-size":          setShmSize,
 		"ulimit":            setUlimit,
@@ -52,6 +50,10 @@ var (
 		"device":       setDevice,
 		"pid":          func(c *createSpec, v string) error { c.host.PidMode = container.PidMode(v); return nil },
 		"ipc":          func(c *createSpec, v string) error { c.host.IpcMode = container.IpcMode(v); return nil },
+		// The task runs as its user (LaunchSpec.User); another user or
+		// more groups could reach what that user may not.
+		"user":      func(c *createSpec, v string) error { c.config.User = v; return nil },
+		"group-add": func(c *createSpec, v string) error { c.host.GroupAdd = append(c.host.GroupAdd, v); return nil },
 	}
 )
 

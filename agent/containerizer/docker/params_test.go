@@ -90,8 +90,8 @@ func TestExitStatus(t *testing.T) {
 			t.Errorf("exitStatus(%d, %v) = %+v, want %+v", c.code, c.oom, got, c.want)
 		}
 	}
-	if got := formatBytes(1536 << 10); got != "1536KB" {
-		t.Errorf("formatBytes = %q", got)
+	if got := containerizer.FormatBytes(1536 << 10); got != "1536KB" {
+		t.Errorf("FormatBytes = %q", got)
 	}
 }
 

@@ -8,10 +8,9 @@ import (
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/image"
-)
 
-// defaultPath is the engine's PATH for a container whose image sets none.
-const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+	"github.com/agoraproject/agora/agent/containerizer/internal/hostcmd"
+)
 
 // program returns what the container will execute first, as the engine
 // merges the container's entrypoint and command with the image's, and the
@@ -33,7 +32,7 @@ func program(cs *createSpec, img image.InspectResponse) (prog, pathEnv string) {
 	if len(argv) == 0 {
 		return "", ""
 	}
-	pathEnv = defaultPath
+	pathEnv = hostcmd.DefaultPath // the engine's PATH when the image sets none
 	for _, env := range [][]string{imgEnv, cs.config.Env} {
 		for _, kv := range env {
 			if v, ok := strings.CutPrefix(kv, "PATH="); ok {

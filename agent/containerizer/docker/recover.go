@@ -13,14 +13,16 @@ import (
 )
 
 // Recover finds this agent's containers (by the work_dir label) after a
-// restart. Those whose container IDs are in ids come back: a running one
+// restart. Those whose container IDs are listed come back: a running one
 // is followed again, its output appended to the sandbox files from their
 // last change on (a few lines may repeat, none is lost), and one that
 // exited meanwhile returns its exit from Wait at once. The others are
 // orphans the agent no longer knows: they are removed, running or not,
-// unless KeepOrphans is set. Containers this containerizer launched itself
+// unless KeepOrphans is set; so are listed ones that cannot be followed
+// again (their sandbox mount or output files are gone, say). Containers this containerizer launched itself
 // are left out.
-func (d *Containerizer) Recover(ctx context.Context, ids []string) (map[string]containerizer.Container, error) {
+func (d *Containerizer) Recover(ctx context.Context, cps []containerizer.Checkpointed) (map[string]containerizer.Container, error) {
+	ids := containerizer.IDs(cps)
 	if err := d.connect(ctx); err != nil {
 		return nil, err
 	}
@@ -53,7 +55,13 @@ func (d *Containerizer) Recover(ctx context.Context, ids []string) (map[string]c
 		}
 		c, err := d.recoverOne(ctx, s.ID, cid)
 		if err != nil {
-			log.Warn("cannot recover the container", zap.Error(err))
+			// Left running, it would be nobody's: an orphan.
+			if d.cfg.KeepOrphans {
+				log.Warn("cannot recover the container; leaving it alone as an orphan", zap.Error(err))
+				continue
+			}
+			log.Warn("cannot recover the container; removing it as an orphan", zap.Error(err))
+			d.remove(s.ID)
 			continue
 		}
 		log.Info("recovered the container", zap.Int("pid", c.pid))

@@ -69,7 +69,7 @@ func TestRecover(t *testing.T) {
 	})
 
 	d2 := e.newContainerizer(t)
-	found, err := d2.Recover(t.Context(), []string{running.ContainerID, exited.ContainerID, "gone"})
+	found, err := d2.Recover(t.Context(), []containerizer.Checkpointed{{ContainerID: running.ContainerID}, {ContainerID: exited.ContainerID}, {ContainerID: "gone"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,5 +94,35 @@ func TestRecover(t *testing.T) {
 	}
 	if st := wait(t, c); st.Signal != 9 {
 		t.Errorf("killed after recovery: %+v", st)
+	}
+}
+
+// TestRecoverFailureRemoves: a listed container that cannot be followed
+// again (here its stdout cannot be opened) is an orphan: removed, unless
+// orphans are kept.
+func TestRecoverFailureRemoves(t *testing.T) {
+	for _, keep := range []bool{false, true} {
+		e := newEnv(t, func(c *Config) { c.KeepOrphans = keep })
+		spec := e.spec(t, "sleep 1000")
+		e.launch(t, spec)
+		e.d.Close()
+		stdout := filepath.Join(spec.Sandbox, "stdout")
+		if err := os.Remove(stdout); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Mkdir(stdout, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		found, err := e.newContainerizer(t).Recover(t.Context(), []containerizer.Checkpointed{{ContainerID: spec.ContainerID}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(found) != 0 {
+			t.Errorf("keep=%v: recovered %v", keep, found)
+		}
+		_, err = e.cli.ContainerInspect(t.Context(), NamePrefix+spec.ContainerID)
+		if removed := cerrdefs.IsNotFound(err); removed == keep {
+			t.Errorf("keep=%v: inspect after Recover: %v", keep, err)
+		}
 	}
 }

@@ -114,8 +114,11 @@ func translate(spec containerizer.LaunchSpec, cfg Config) (*createSpec, error) {
 		}
 		cs.host.Privileged = true
 	}
+	if err := runAs(cs, spec.User); err != nil {
+		return nil, err
+	}
 	cs.cpus, cs.memBytes = limits(cs.host, spec.Resources, cfg.CFS)
-	if err := volumes(cs, ci.GetVolumes(), spec.Sandbox, di.GetVolumeDriver()); err != nil {
+	if err := volumes(cs, ci.GetVolumes(), spec.Sandbox, di.GetVolumeDriver(), cfg.AllowPrivileged); err != nil {
 		return nil, err
 	}
 	if err := networking(cs, ci, spec.Resources); err != nil {
@@ -128,6 +131,28 @@ func translate(spec containerizer.LaunchSpec, cfg Config) (*createSpec, error) {
 }
 
 func boolPtr(b bool) *bool { return &b }
+
+// runAs makes the container run as the task's user, resolved on the host
+// as uid:gid with the user's supplementary groups, rather than as the
+// image's user: the sandbox is that user's, and a framework must not gain
+// another user (often root) by choosing an image. Without a user the
+// image's applies, as in Mesos.
+func runAs(cs *createSpec, name string) error {
+	if name == "" {
+		return nil
+	}
+	cred, err := hostcmd.Lookup(name)
+	if err != nil {
+		return err
+	}
+	cs.config.User = fmt.Sprintf("%d:%d", cred.Uid, cred.Gid)
+	for _, g := range cred.Groups {
+		if g != cred.Gid {
+			cs.host.GroupAdd = append(cs.host.GroupAdd, strconv.FormatUint(uint64(g), 10))
+		}
+	}
+	return nil
+}
 
 func labels(spec containerizer.LaunchSpec, cfg Config) map[string]string {
 	l := map[string]string{LabelWorkDir: cfg.WorkDir, LabelContainerID: spec.ContainerID}
@@ -215,8 +240,10 @@ func limits(h *container.HostConfig, rs []*mesos.Resource, cfs bool) (cpus float
 // volumes mounts ContainerInfo.volumes as Mesos does: a relative
 // container path is inside the sandbox, a relative host path is a
 // directory of the sandbox, and named Docker volumes come with their
-// driver.
-func volumes(cs *createSpec, vols []*mesos.Volume, sandbox, legacyDriver string) error {
+// driver. An absolute host path outside the sandbox exposes the agent's
+// host to the task (and the agent, root, creates it when missing): it is
+// refused unless the agent allows privileged containers.
+func volumes(cs *createSpec, vols []*mesos.Volume, sandbox, legacyDriver string, privileged bool) error {
 	for _, v := range vols {
 		target := v.GetContainerPath()
 		if target == "" {
@@ -243,6 +270,8 @@ func volumes(cs *createSpec, vols []*mesos.Volume, sandbox, legacyDriver string)
 				if host, err = inSandbox(sandbox, host); err != nil {
 					return fmt.Errorf("volume %s: %w", target, err)
 				}
+			} else if host = filepath.Clean(host); !privileged && !within(sandbox, host) {
+				return fmt.Errorf("volume %s: host_path %q is outside the sandbox; host paths need privileged containers, which this agent does not allow (--docker_allow_privileged)", target, host)
 			}
 			cs.binds = append(cs.binds, host)
 			cs.host.Mounts = append(cs.host.Mounts, mount.Mount{Type: mount.TypeBind, Source: host, Target: target, ReadOnly: ro})
@@ -288,10 +317,16 @@ func inSandbox(sandbox, rel string) (string, error) {
 		return "", fmt.Errorf("sandbox path %q must be relative", rel)
 	}
 	p := filepath.Join(sandbox, rel)
-	if p != sandbox && !strings.HasPrefix(p, sandbox+string(filepath.Separator)) {
+	if !within(sandbox, p) {
 		return "", fmt.Errorf("sandbox path %q leaves the sandbox", rel)
 	}
 	return p, nil
+}
+
+// within tells whether the clean path p is dir or inside it.
+func within(dir, p string) bool {
+	dir = filepath.Clean(dir)
+	return p == dir || strings.HasPrefix(p, dir+string(filepath.Separator)) || dir == "/"
 }
 
 // networking sets the network mode (HOST by default, as in Mesos), the

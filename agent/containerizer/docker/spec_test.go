@@ -1,6 +1,7 @@
 package docker
 
 import (
+	"os/user"
 	"reflect"
 	"slices"
 	"strings"
@@ -157,7 +158,9 @@ func TestTranslateVolumes(t *testing.T) {
 			SandboxPath: &mesos.Volume_Source_SandboxPath{Type: mesos.Volume_Source_SandboxPath_SELF.Enum(), Path: proto.String("shared")},
 		}},
 	}
-	cs, err := translate(spec, testCfg)
+	privCfg := testCfg
+	privCfg.AllowPrivileged = true
+	cs, err := translate(spec, privCfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,6 +191,43 @@ func TestTranslateVolumes(t *testing.T) {
 		if _, err := translate(spec, testCfg); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+// TestTranslateHostPathVolumes: without privileged containers, a host path
+// must be in the sandbox; named volumes and sandbox paths stay allowed.
+func TestTranslateHostPathVolumes(t *testing.T) {
+	hostPath := func(p string) *mesos.Volume {
+		return &mesos.Volume{ContainerPath: proto.String("/x"), Mode: mesos.Volume_RW.Enum(), Source: &mesos.Volume_Source{
+			Type: mesos.Volume_Source_HOST_PATH.Enum(), HostPath: &mesos.Volume_Source_HostPath{Path: proto.String(p)}}}
+	}
+	for _, v := range []*mesos.Volume{
+		{HostPath: proto.String("/etc"), ContainerPath: proto.String("/etc2"), Mode: mesos.Volume_RO.Enum()},
+		{HostPath: proto.String("/work/sandbox/../other"), ContainerPath: proto.String("/o"), Mode: mesos.Volume_RO.Enum()},
+		{HostPath: proto.String("/work/sandboxes"), ContainerPath: proto.String("/o"), Mode: mesos.Volume_RO.Enum()},
+		hostPath("/var/run/docker.sock"),
+	} {
+		spec := baseSpec()
+		spec.Container.Volumes = []*mesos.Volume{v}
+		_, err := translate(spec, testCfg)
+		if err == nil || !strings.Contains(err.Error(), "volume "+v.GetContainerPath()+": host_path") ||
+			!strings.Contains(err.Error(), "--docker_allow_privileged") {
+			t.Errorf("%v: %v, want a refusal naming the volume", v, err)
+		}
+	}
+	spec := baseSpec()
+	spec.Container.Volumes = []*mesos.Volume{
+		{HostPath: proto.String("/work/sandbox/data"), ContainerPath: proto.String("/data"), Mode: mesos.Volume_RW.Enum()},
+		{HostPath: proto.String("cache"), ContainerPath: proto.String("/cache"), Mode: mesos.Volume_RW.Enum()},
+		{ContainerPath: proto.String("/named"), Mode: mesos.Volume_RW.Enum(), Source: &mesos.Volume_Source{
+			Type: mesos.Volume_Source_DOCKER_VOLUME.Enum(), DockerVolume: &mesos.Volume_Source_DockerVolume{Name: proto.String("vol1")}}},
+	}
+	cs, err := translate(spec, testCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"/work/sandbox/data", "/work/sandbox/cache"}; !slices.Equal(cs.binds, want) {
+		t.Errorf("binds %q, want %q", cs.binds, want)
 	}
 }
 
@@ -279,6 +319,40 @@ func TestTranslateRefusals(t *testing.T) {
 		spec(&s)
 		if _, err := translate(s, testCfg); err == nil {
 			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+// TestTranslateUser: the task's user, resolved on the host, is the
+// container's; the user and group-add parameters need privileges.
+func TestTranslateUser(t *testing.T) {
+	u, err := user.Lookup("nobody")
+	if err != nil {
+		t.Skip("no user nobody")
+	}
+	spec := baseSpec()
+	spec.User = "nobody"
+	cs, err := translate(spec, testCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := u.Uid + ":" + u.Gid; cs.config.User != want {
+		t.Errorf("user %q, want %q", cs.config.User, want)
+	}
+	spec.User = "no-such-user-agora"
+	if _, err := translate(spec, testCfg); err == nil || !strings.Contains(err.Error(), `user "no-such-user-agora"`) {
+		t.Errorf("unknown user: %v", err)
+	}
+	for _, key := range []string{"user", "group-add"} {
+		spec := baseSpec()
+		spec.Container.Docker.Parameters = []*mesos.Parameter{{Key: proto.String(key), Value: proto.String("0")}}
+		if _, err := translate(spec, testCfg); err == nil || !strings.Contains(err.Error(), "--docker_allow_privileged") {
+			t.Errorf("%s without privileges: %v", key, err)
+		}
+		cfg := testCfg
+		cfg.AllowPrivileged = true
+		if _, err := translate(spec, cfg); err != nil {
+			t.Errorf("%s with privileges: %v", key, err)
 		}
 	}
 }

@@ -81,19 +81,19 @@ func Build(spec containerizer.LaunchSpec) (*Command, error) {
 		return nil, err
 	}
 	c := &Command{Program: program, Argv: argv}
-	stdout, err := openOutput(spec.Sandbox, "stdout")
+	stdout, err := OpenOutput(spec.Sandbox, "stdout")
 	if err != nil {
 		return nil, err
 	}
 	c.files = append(c.files, stdout)
-	stderr, err := openOutput(spec.Sandbox, "stderr")
+	stderr, err := OpenOutput(spec.Sandbox, "stderr")
 	if err != nil {
 		c.Close()
 		return nil, err
 	}
 	c.files = append(c.files, stderr)
 	if cred != nil {
-		if err := chownTree(spec.Sandbox, int(cred.Uid), int(cred.Gid)); err != nil {
+		if err := ChownTree(spec.Sandbox, int(cred.Uid), int(cred.Gid)); err != nil {
 			c.Close()
 			return nil, fmt.Errorf("failed to give the sandbox to user %q: %w", spec.User, err)
 		}
@@ -112,7 +112,9 @@ func Build(spec containerizer.LaunchSpec) (*Command, error) {
 	return c, nil
 }
 
-func openOutput(dir, name string) (*os.File, error) {
+// OpenOutput opens the sandbox file dir/name (stdout, stderr) for
+// appending, creating it if needed.
+func OpenOutput(dir, name string) (*os.File, error) {
 	f, err := os.OpenFile(filepath.Join(dir, name), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("failed to open the sandbox's %s: %w", name, err)
@@ -120,10 +122,10 @@ func openOutput(dir, name string) (*os.File, error) {
 	return f, nil
 }
 
-// chownTree hands dir and everything in it to uid:gid, as Mesos does with
+// ChownTree hands dir and everything in it to uid:gid, as Mesos does with
 // a sandbox before it runs a task as the framework's user. Symbolic links
 // are changed themselves, never followed.
-func chownTree(dir string, uid, gid int) error {
+func ChownTree(dir string, uid, gid int) error {
 	return filepath.WalkDir(dir, func(p string, _ os.DirEntry, err error) error {
 		if err != nil {
 			return err

@@ -95,3 +95,31 @@ func TestBuild(t *testing.T) {
 		t.Error("nil command accepted")
 	}
 }
+
+// TestLookup resolves users whoever the agent runs as, root included.
+func TestLookup(t *testing.T) {
+	if c, err := Lookup("root"); err != nil || c.Uid != 0 || c.Gid != 0 {
+		t.Errorf("root: %+v, %v", c, err)
+	}
+	if _, err := Lookup("agora-no-such-user"); err == nil || !strings.Contains(err.Error(), "agora-no-such-user") {
+		t.Errorf("unknown user: %v", err)
+	}
+}
+
+func TestChownTreeAndOpenOutput(t *testing.T) {
+	dir := t.TempDir()
+	f, err := OpenOutput(dir, "stdout")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if err := os.Symlink("/etc/passwd", filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	if err := ChownTree(dir, os.Getuid(), os.Getgid()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenOutput(filepath.Join(dir, "missing"), "stdout"); err == nil || !strings.Contains(err.Error(), "sandbox's stdout") {
+		t.Errorf("missing dir: %v", err)
+	}
+}

@@ -18,6 +18,20 @@ func Credential(name string) (*syscall.Credential, error) {
 	if name == "" || os.Geteuid() != 0 {
 		return nil, nil
 	}
+	cred, err := Lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	if cred.Uid == 0 && cred.Gid == 0 {
+		return nil, nil // root already
+	}
+	return cred, nil
+}
+
+// Lookup returns the named user's uid, primary gid and supplementary
+// groups from the host's user database, whoever the agent runs as (the
+// Docker containerizer runs tasks as that uid:gid in their containers).
+func Lookup(name string) (*syscall.Credential, error) {
 	u, err := user.Lookup(name)
 	if err != nil {
 		return nil, fmt.Errorf("failed to find user %q on the agent: %w", name, err)
@@ -29,9 +43,6 @@ func Credential(name string) (*syscall.Credential, error) {
 	gid, err := strconv.ParseUint(u.Gid, 10, 32)
 	if err != nil {
 		return nil, fmt.Errorf("user %q has a non-numeric gid %q", name, u.Gid)
-	}
-	if uid == 0 && gid == 0 {
-		return nil, nil // root already
 	}
 	ids, err := u.GroupIds()
 	if err != nil {

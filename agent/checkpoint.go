@@ -1,0 +1,283 @@
+package agent
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"go.uber.org/zap"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	mesos "github.com/agoraproject/agora/proto/mesos/v1"
+)
+
+// Checkpoints (recover.go reads them back). The agent keeps under
+// <work_dir>/meta:
+//
+//	agent.json                     the agent ID and the host's boot ID
+//	tasks/<framework>/<task>.json  one record per task: its TaskInfo,
+//	                               framework and executor, container (ID,
+//	                               PID, ContainerInfo), state, statuses and
+//	                               unacknowledged updates
+//
+// A task's record is rewritten on each of its updates and acknowledgements
+// and removed when the agent forgets the task, so no write grows with the
+// number of tasks. Every file is replaced atomically (temporary file,
+// rename); for frameworks with FrameworkInfo.checkpoint the data is also
+// fsynced first, so a crash leaves the old record or the new one. Tasks of
+// other frameworks are recorded once, when their container runs, without
+// fsync, only so that a restarted agent can kill them.
+
+const metaDir = "meta"
+
+type agentRecord struct {
+	AgentID string `json:"agent_id"`
+	BootID  string `json:"boot_id"`
+}
+
+type taskRecord struct {
+	Framework           json.RawMessage   `json:"framework"` // FrameworkInfo
+	ExecutorID          string            `json:"executor_id"`
+	Executor            json.RawMessage   `json:"executor,omitempty"` // ExecutorInfo; none for a command task
+	Custom              bool              `json:"custom,omitempty"`   // the executor is the framework's own process
+	ExecutorContainerID string            `json:"executor_container_id"`
+	ExecutorDirectory   string            `json:"executor_directory"`
+	Group               int               `json:"group,omitempty"`
+	Task                json.RawMessage   `json:"task"` // TaskInfo
+	Sandbox             string            `json:"sandbox"`
+	ContainerID         string            `json:"container_id"`
+	PID                 int               `json:"pid,omitempty"`
+	Container           json.RawMessage   `json:"container,omitempty"` // the launch's ContainerInfo
+	State               string            `json:"state"`
+	KillRequested       bool              `json:"kill_requested,omitempty"`
+	Statuses            []json.RawMessage `json:"statuses"`
+	Pending             []json.RawMessage `json:"pending"` // unacknowledged updates, head first
+}
+
+func (a *Agent) metaPath(elem ...string) string {
+	return filepath.Join(append([]string{a.cfg.WorkDir, metaDir}, elem...)...)
+}
+
+func (a *Agent) taskRecordPath(k taskKey) string {
+	return a.metaPath("tasks", k.framework, k.task+".json")
+}
+
+// checkpointAgent records the agent ID and boot ID.
+func (a *Agent) checkpointAgent() {
+	b, _ := json.Marshal(agentRecord{AgentID: a.ID(), BootID: a.bootID})
+	if err := writeAtomic(a.metaPath("agent.json"), b, true); err != nil {
+		a.log.Error("checkpointing the agent failed", zap.Error(err))
+	}
+}
+
+// checkpointTask records t as it is now.
+func (a *Agent) checkpointTask(t *task) {
+	if a.tasks[t.key] != t {
+		return // forgotten already
+	}
+	fw := a.frameworks[t.key.framework]
+	if fw == nil {
+		return
+	}
+	if !fw.info.GetCheckpoint() {
+		// Recorded once its container runs, only so that a restarted
+		// agent can kill it.
+		if t.recorded || (t.container == nil && !t.executor.run.alive()) {
+			return
+		}
+		if t.executor.run != nil && t.executor.run.container == nil {
+			return
+		}
+	}
+	ex := t.executor
+	r := taskRecord{
+		Framework:           marshalJSON(fw.info),
+		ExecutorID:          ex.id,
+		Custom:              ex.run != nil,
+		ExecutorContainerID: ex.containerID,
+		ExecutorDirectory:   ex.directory,
+		Group:               t.group,
+		Task:                marshalJSON(t.info),
+		Sandbox:             t.sandbox,
+		ContainerID:         t.containerID,
+		State:               t.state.String(),
+		KillRequested:       t.killRequested,
+		Statuses:            []json.RawMessage{},
+		Pending:             []json.RawMessage{},
+	}
+	ci := t.info.GetContainer()
+	if ex.info != nil {
+		r.Executor = marshalJSON(ex.info)
+		if ci == nil || ex.run != nil {
+			ci = ex.info.GetContainer()
+		}
+	}
+	if ci != nil {
+		r.Container = marshalJSON(ci)
+	}
+	c := t.container
+	if ex.run != nil {
+		c = ex.run.container
+	}
+	if c != nil {
+		r.PID = c.Status().PID
+	}
+	for _, st := range t.statuses {
+		r.Statuses = append(r.Statuses, marshalJSON(st))
+	}
+	for _, st := range a.updates.Pending(t.key.framework, t.key.task) {
+		r.Pending = append(r.Pending, marshalJSON(st))
+	}
+	b, err := json.Marshal(r)
+	if err == nil {
+		err = writeAtomic(a.taskRecordPath(t.key), b, fw.info.GetCheckpoint())
+	}
+	if err != nil {
+		a.log.Error("checkpointing a task failed", zap.String("task_id", t.key.task), zap.Error(err))
+		return
+	}
+	t.recorded = true
+}
+
+// removeTaskRecord drops the record of a forgotten task.
+func (a *Agent) removeTaskRecord(k taskKey) {
+	if err := os.Remove(a.taskRecordPath(k)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		a.log.Warn("removing a task's checkpoint failed", zap.String("task_id", k.task), zap.Error(err))
+	}
+	_ = os.Remove(filepath.Dir(a.taskRecordPath(k))) // the framework's directory, once empty
+}
+
+func marshalJSON(m proto.Message) json.RawMessage {
+	b, err := protojson.Marshal(m)
+	if err != nil {
+		panic(err) // valid messages always marshal
+	}
+	return b
+}
+
+// writeAtomic replaces path with data: a temporary file renamed over it,
+// fsynced first (and the directory after) when sync is set.
+func writeAtomic(path string, data []byte, sync bool) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil && sync {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if sync {
+		if d, err := os.Open(dir); err == nil {
+			_ = d.Sync()
+			d.Close()
+		}
+	}
+	return nil
+}
+
+// readTaskRecords loads every task record; unreadable ones are logged and
+// skipped (a temporary file left by a crash is not a record).
+func (a *Agent) readTaskRecords() []taskRecord {
+	var out []taskRecord
+	root := a.metaPath("tasks")
+	_ = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(d.Name(), ".json") || strings.HasPrefix(d.Name(), ".") {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		var r taskRecord
+		if err == nil {
+			err = json.Unmarshal(b, &r)
+		}
+		if err != nil {
+			a.log.Error("ignoring an unreadable task checkpoint", zap.String("path", path), zap.Error(err))
+			return nil
+		}
+		out = append(out, r)
+		return nil
+	})
+	return out
+}
+
+var unmarshalOpts = protojson.UnmarshalOptions{DiscardUnknown: true}
+
+func unmarshalJSON(b json.RawMessage, m proto.Message) error {
+	if len(b) == 0 {
+		return errors.New("missing")
+	}
+	return unmarshalOpts.Unmarshal(b, m)
+}
+
+// decoded is a task record with its messages decoded.
+type decoded struct {
+	rec       taskRecord
+	framework *mesos.FrameworkInfo
+	executor  *mesos.ExecutorInfo // nil for a command task
+	task      *mesos.TaskInfo
+	container *mesos.ContainerInfo
+	state     mesos.TaskState
+	statuses  []*mesos.TaskStatus
+	pending   []*mesos.TaskStatus
+}
+
+func decodeRecord(r taskRecord) (*decoded, error) {
+	d := &decoded{rec: r, framework: &mesos.FrameworkInfo{}, task: &mesos.TaskInfo{}}
+	if err := unmarshalJSON(r.Framework, d.framework); err != nil {
+		return nil, fmt.Errorf("framework: %w", err)
+	}
+	if err := unmarshalJSON(r.Task, d.task); err != nil {
+		return nil, fmt.Errorf("task: %w", err)
+	}
+	if len(r.Executor) > 0 {
+		d.executor = &mesos.ExecutorInfo{}
+		if err := unmarshalJSON(r.Executor, d.executor); err != nil {
+			return nil, fmt.Errorf("executor: %w", err)
+		}
+	}
+	if len(r.Container) > 0 {
+		d.container = &mesos.ContainerInfo{}
+		if err := unmarshalJSON(r.Container, d.container); err != nil {
+			return nil, fmt.Errorf("container: %w", err)
+		}
+	}
+	v, ok := mesos.TaskState_value[r.State]
+	if !ok {
+		return nil, fmt.Errorf("unknown state %q", r.State)
+	}
+	d.state = mesos.TaskState(v)
+	for _, list := range []struct {
+		in  []json.RawMessage
+		out *[]*mesos.TaskStatus
+	}{{r.Statuses, &d.statuses}, {r.Pending, &d.pending}} {
+		for _, b := range list.in {
+			st := &mesos.TaskStatus{}
+			if err := unmarshalJSON(b, st); err != nil {
+				return nil, fmt.Errorf("status: %w", err)
+			}
+			*list.out = append(*list.out, st)
+		}
+	}
+	if checkID(d.framework.GetId().GetValue()) != nil || checkID(d.task.GetTaskId().GetValue()) != nil || checkID(r.ExecutorID) != nil {
+		return nil, errors.New("invalid IDs")
+	}
+	return d, nil
+}
