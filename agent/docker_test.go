@@ -204,11 +204,15 @@ func TestDockerExecutor(t *testing.T) {
 	ex := &mesos.ExecutorInfo{
 		Type:       mesos.ExecutorInfo_CUSTOM.Enum(),
 		ExecutorId: &mesos.ExecutorID{Value: proto.String("echo")},
-		Command:    &mesos.CommandInfo{Shell: proto.Bool(false), Value: proto.String("/opt/agora/executor")},
+		// Fetched into the sandbox, as operators ship executors: host paths
+		// outside the sandbox need a privileged agent.
+		Command: &mesos.CommandInfo{
+			Shell: proto.Bool(false), Value: proto.String("/mnt/mesos/sandbox/executor"),
+			Uris: []*mesos.CommandInfo_URI{{Value: proto.String(filepath.Join(bin, "executor")), Executable: proto.Bool(true)}},
+		},
 		Container: &mesos.ContainerInfo{
-			Type:    mesos.ContainerInfo_DOCKER.Enum(),
-			Docker:  &mesos.ContainerInfo_DockerInfo{Image: proto.String(img), Network: mesos.ContainerInfo_DockerInfo_BRIDGE.Enum()},
-			Volumes: []*mesos.Volume{{HostPath: proto.String(bin), ContainerPath: proto.String("/opt/agora"), Mode: mesos.Volume_RO.Enum()}},
+			Type:   mesos.ContainerInfo_DOCKER.Enum(),
+			Docker: &mesos.ContainerInfo_DockerInfo{Image: proto.String(img), Network: mesos.ContainerInfo_DockerInfo_BRIDGE.Enum()},
 		},
 	}
 	s.events <- runTask(frameworkInfo("fw"), executorTask("job", `echo "in $(hostname) via $MESOS_AGENT_ENDPOINT" > proof`, ex))
