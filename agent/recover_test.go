@@ -207,12 +207,25 @@ func TestRecoverKillsCustomExecutors(t *testing.T) {
 	if id := s2.call.GetSubscribe().GetAgentInfo().GetId().GetValue(); id != "M-S0" {
 		t.Fatalf("reregistered as %q", id)
 	}
-	st := m.expectUpdate(s2, "fw", "e1", mesos.TaskState_TASK_FAILED, seen)
+	// The RUNNING's acknowledgement may not have reached the first agent:
+	// then it comes again first.
+	var st *mesos.TaskStatus
+	exited := false
+	for st.GetState() != mesos.TaskState_TASK_FAILED || !exited {
+		c := m.nextCall()
+		switch c.GetType() {
+		case agentpb.Call_UPDATE:
+			st = c.GetUpdate().GetStatus()
+			ack(s2, "fw", st)
+		case agentpb.Call_EXECUTOR_EXITED:
+			if id := c.GetExecutorExited().GetExecutorId().GetValue(); id != "ex" {
+				t.Errorf("EXECUTOR_EXITED for %q", id)
+			}
+			exited = true
+		}
+	}
 	if st.GetReason() != mesos.TaskStatus_REASON_EXECUTOR_TERMINATED || st.GetSource() != mesos.TaskStatus_SOURCE_AGENT {
 		t.Errorf("terminal update: %v", st)
-	}
-	if c := m.nextCallOf(agentpb.Call_EXECUTOR_EXITED); c.GetExecutorExited().GetExecutorId().GetValue() != "ex" {
-		t.Errorf("EXECUTOR_EXITED: %v", c)
 	}
 	waitFor(t, "the executor gone", func() bool { return !alive(pid) })
 }
