@@ -160,8 +160,13 @@ func marshalJSON(m proto.Message) json.RawMessage {
 }
 
 // writeAtomic replaces path with data: a temporary file renamed over it,
-// fsynced first (and the directory after) when sync is set.
+// fsynced first when sync is set. The directory is fsynced only when the
+// record is new: a lost rename over an existing record leaves its previous
+// version, whose pending updates are resent and deduplicated by uuid, so
+// the second fsync on every update buys nothing.
 func writeAtomic(path string, data []byte, sync bool) error {
+	_, statErr := os.Stat(path)
+	created := errors.Is(statErr, os.ErrNotExist)
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -185,7 +190,7 @@ func writeAtomic(path string, data []byte, sync bool) error {
 		_ = os.Remove(tmp)
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	if sync {
+	if sync && created {
 		if d, err := os.Open(dir); err == nil {
 			_ = d.Sync()
 			d.Close()

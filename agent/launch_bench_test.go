@@ -153,9 +153,17 @@ func benchAgent(b *testing.B, rec *launchRecorder) *benchMaster {
 // all killed. The master acknowledges TASK_STARTING at once, as the agent
 // sends TASK_RUNNING only after that acknowledgement.
 func BenchmarkLaunchLatency(b *testing.B) {
+	b.Run("checkpoint=false", func(b *testing.B) { benchLaunchLatency(b, false) })
+	// A checkpointing framework (Marathon-style) makes the agent write and
+	// fsync each task's record on launch and on every update.
+	b.Run("checkpoint=true", func(b *testing.B) { benchLaunchLatency(b, true) })
+}
+
+func benchLaunchLatency(b *testing.B, checkpoint bool) {
 	rec := newLaunchRecorder()
 	m := benchAgent(b, rec)
 	fw := frameworkInfo("fw")
+	fw.Checkpoint = proto.Bool(checkpoint)
 	const perIter = 200
 	n := 0
 	for b.Loop() {
