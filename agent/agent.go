@@ -21,6 +21,7 @@ import (
 	"github.com/agoraproject/agora/agent/internal/clock"
 	agentres "github.com/agoraproject/agora/agent/resources"
 	"github.com/agoraproject/agora/agent/statusupdate"
+	"github.com/agoraproject/agora/internal/telemetry"
 	mesos "github.com/agoraproject/agora/proto/mesos/v1"
 	protores "github.com/agoraproject/agora/proto/resources"
 )
@@ -49,6 +50,9 @@ type Agent struct {
 	id       atomic.Pointer[string]
 	snapshot atomic.Pointer[stateSnapshot]
 	started  atomic.Bool
+
+	updatesSent atomic.Uint64        // status updates sent to the master, resends included
+	logToggle   *telemetry.LogToggle // set by SetLogLevel
 
 	// msgs carries results from goroutines to the loop; done closes when
 	// the loop has returned, so that senders never block forever.

@@ -22,6 +22,7 @@ func (a *Agent) newRouter() http.Handler {
 		r.HandleFunc(prefix+"/state.json", a.state).Methods(http.MethodGet)
 	}
 	r.HandleFunc("/version", a.version).Methods(http.MethodGet)
+	a.observabilityRoutes(r) // /metrics, /metrics/snapshot, /logging/toggle (metrics.go)
 	// /monitor/statistics and the operator API (monitor.go, operator.go)
 	a.monitorRoutes(r)
 	for _, prefix := range []string{"", "/slave(1)"} { // the executor API (executorapi)

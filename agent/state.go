@@ -32,6 +32,10 @@ type stateSnapshot struct {
 	containers []liveContainer
 	builtAt    time.Time // on the agent's clock
 
+	// For /metrics and /metrics/snapshot (not part of state.json).
+	registered     bool // subscribed to the master
+	pendingUpdates int  // status updates not yet acknowledged
+
 }
 
 type frameworkJSON struct {
@@ -127,6 +131,7 @@ func (a *Agent) publish() {
 	}
 	sort.Slice(s.Frameworks, func(i, j int) bool { return s.Frameworks[i].ID < s.Frameworks[j].ID })
 	s.containers, s.builtAt = a.containerList(), a.clock.Now()
+	s.registered, s.pendingUpdates = a.sess.subscribed, a.updates.Queued()
 	a.snapshot.Store(s)
 }
 

@@ -73,6 +73,7 @@ func (a *Agent) newStatus(tid string, state mesos.TaskState, source mesos.TaskSt
 }
 
 func (a *Agent) sendUpdate(u statusupdate.Update) {
+	a.updatesSent.Add(1)
 	a.sendCall(&agentpb.Call{
 		Type: agentpb.Call_UPDATE.Enum(),
 		Update: &agentpb.Call_Update{
@@ -89,6 +90,7 @@ func (a *Agent) acknowledge(ev *agentpb.Event_Acknowledge) {
 		a.log.Debug("ignoring acknowledgement", zap.String("task_id", tid), zap.Error(err))
 		return
 	}
+	a.dirty = true // one update fewer pending
 	if ack.Terminal {
 		a.forget(taskKey{fid, tid})
 	} else if t := a.tasks[taskKey{fid, tid}]; t != nil {

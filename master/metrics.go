@@ -142,3 +142,22 @@ func (m *Master) fillMetrics(out map[string]float64) {
 		out["allocator/mesos/allocation_run_ms/mean"] = float64(m.metrics.allocationTotal) / float64(time.Millisecond) / float64(m.metrics.allocationRuns)
 	}
 }
+
+// MetricIsCounter reports whether the named metric of Metrics is
+// cumulative (terminal task states, status updates, messages, allocation
+// runs); the others are gauges.
+func MetricIsCounter(name string) bool {
+	switch name {
+	case "master/valid_status_updates", "master/invalid_status_updates", "allocator/mesos/allocation_runs":
+		return true
+	}
+	if strings.HasPrefix(name, "master/messages_") {
+		return true
+	}
+	if st, ok := strings.CutPrefix(name, "master/tasks_"); ok {
+		if v, ok := mesos.TaskState_value["TASK_"+strings.ToUpper(st)]; ok {
+			return cluster.IsTerminal(mesos.TaskState(v))
+		}
+	}
+	return false
+}

@@ -228,3 +228,13 @@ func IsTerminal(s mesos.TaskState) bool {
 	}
 	return false
 }
+
+// Queued returns how many updates wait for an acknowledgement, over all
+// tasks (the heads in flight included).
+func (m *Manager) Queued() int {
+	n := 0
+	for _, s := range m.streams {
+		n += len(s.queue)
+	}
+	return n
+}

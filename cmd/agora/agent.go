@@ -62,7 +62,7 @@ func bindAgentFlags(fs *flag.FlagSet) *agentFlags {
 
 // startAgent binds the agent's port, then runs it and its HTTP server
 // until ctx ends.
-func startAgent(ctx context.Context, af *agentFlags, log *zap.Logger, ready func(addr string)) error {
+func startAgent(ctx context.Context, af *agentFlags, log *zap.Logger, level zap.AtomicLevel, ready func(addr string)) error {
 	ln, err := net.Listen("tcp", net.JoinHostPort(af.ip, strconv.Itoa(af.cfg.Port)))
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -87,6 +87,7 @@ func startAgent(ctx context.Context, af *agentFlags, log *zap.Logger, ready func
 		ln.Close()
 		return err
 	}
+	a.SetLogLevel(level)
 	return runServing(ctx, ln, a.Run, a.Handler(), log, func() {
 		log.Info("agent listening", zap.String("address", ln.Addr().String()), zap.String("master", cfg.Master))
 		if ready != nil {
@@ -104,10 +105,10 @@ func runAgent(ctx context.Context, args []string) error {
 	if af.cfg.Master == "" {
 		return fmt.Errorf("--master is required (host:port of the master)")
 	}
-	log, _, err := newLogger(af.logLevel)
+	log, level, err := newLogger(af.logLevel)
 	if err != nil {
 		return err
 	}
 	defer log.Sync()
-	return startAgent(ctx, af, log, nil)
+	return startAgent(ctx, af, log, level, nil)
 }

@@ -29,7 +29,7 @@ func runDev(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	log, _, err := newLogger(*logLevel)
+	log, level, err := newLogger(*logLevel)
 	if err != nil {
 		return err
 	}
@@ -51,7 +51,7 @@ func runDev(ctx context.Context, args []string) error {
 	masterReady := make(chan string, 1)
 	errc := make(chan error, 2)
 	go func() {
-		errc <- startMaster(ctx, mf, flagValues(mfs), log.Named("dev"), func(a string) { masterReady <- a })
+		errc <- startMaster(ctx, mf, flagValues(mfs), log.Named("dev"), level, func(a string) { masterReady <- a })
 	}()
 	var masterAddr string
 	select {
@@ -61,14 +61,14 @@ func runDev(ctx context.Context, args []string) error {
 	}
 	af.cfg.Master = masterAddr
 	agentReady := make(chan string, 1)
-	go func() { errc <- startAgent(ctx, af, log.Named("dev"), func(a string) { agentReady <- a }) }()
+	go func() { errc <- startAgent(ctx, af, log.Named("dev"), level, func(a string) { agentReady <- a }) }()
 	select {
 	case agentAddr := <-agentReady:
 		fmt.Printf("\nAgora dev cluster is up (work dir %s)\n", dir)
 		fmt.Printf("  master:          http://%s\n", masterAddr)
 		fmt.Printf("  scheduler API:   http://%s/api/v1/scheduler\n", masterAddr)
 		fmt.Printf("  state:           http://%s/master/state\n", masterAddr)
-		fmt.Printf("  metrics:         http://%s/metrics/snapshot\n", masterAddr)
+		fmt.Printf("  metrics:         http://%s/metrics/snapshot (Prometheus: /metrics)\n", masterAddr)
 		fmt.Printf("  agent:           http://%s/state\n", agentAddr)
 		fmt.Printf("Try: go run ./examples/batch --master %s --tasks 5 --cmd 'echo hello from $MESOS_TASK_ID'\n\n", masterAddr)
 	case err := <-errc:

@@ -43,7 +43,7 @@ func bindMasterFlags(fs *flag.FlagSet) *masterFlags {
 
 // startMaster listens, then runs the master and its HTTP server until ctx
 // ends. ready, if set, receives the listen address once it is bound.
-func startMaster(ctx context.Context, mf *masterFlags, flags map[string]string, log *zap.Logger, ready func(addr string)) error {
+func startMaster(ctx context.Context, mf *masterFlags, flags map[string]string, log *zap.Logger, level zap.AtomicLevel, ready func(addr string)) error {
 	ln, err := net.Listen("tcp", net.JoinHostPort(mf.ip, strconv.Itoa(mf.cfg.Port)))
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -64,6 +64,7 @@ func startMaster(ctx context.Context, mf *masterFlags, flags map[string]string, 
 	}
 	h := api.New(m, log)
 	h.SetMaxBodyBytes(mf.maxBodyBytes)
+	h.SetLogLevel(level)
 	return runServing(ctx, ln, m.Run, h, log, func() {
 		log.Info("master listening", zap.String("address", ln.Addr().String()), zap.String("master_id", m.ID()))
 		if ready != nil {
@@ -81,10 +82,10 @@ func runMaster(ctx context.Context, args []string) error {
 	if err := mf.cfg.Validate(); err != nil {
 		return err
 	}
-	log, _, err := newLogger(mf.logLevel)
+	log, level, err := newLogger(mf.logLevel)
 	if err != nil {
 		return err
 	}
 	defer log.Sync()
-	return startMaster(ctx, mf, flagValues(fs), log, nil)
+	return startMaster(ctx, mf, flagValues(fs), log, level, nil)
 }

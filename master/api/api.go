@@ -1,6 +1,7 @@
 // Package api adapts the master to HTTP: the Mesos v1 scheduler API, Agora's
 // agent protocol and the read-only endpoints tools rely on (/master/state,
-// /metrics/snapshot, /health, /version, /master/redirect). Handlers decode,
+// /metrics/snapshot, /health, /version, /master/redirect), /metrics in
+// Prometheus's format and /logging/toggle. Handlers decode,
 // call the master, encode, and map errors to status codes in one place.
 // It holds no cluster state of its own.
 package api
@@ -16,6 +17,7 @@ import (
 	"go.uber.org/zap"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/agoraproject/agora/internal/telemetry"
 	"github.com/agoraproject/agora/master"
 	"github.com/agoraproject/agora/proto/codec"
 )
@@ -29,6 +31,7 @@ type Handler struct {
 	log          *zap.Logger
 	maxBodyBytes int64
 	router       *mux.Router
+	logToggle    *telemetry.LogToggle // set by SetLogLevel
 }
 
 // New builds the master's HTTP handler.
@@ -48,6 +51,8 @@ func New(m *master.Master, log *zap.Logger) *Handler {
 		r.HandleFunc(p, h.stateSummary).Methods(http.MethodGet, http.MethodHead)
 	}
 	r.HandleFunc("/metrics/snapshot", h.metricsSnapshot).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/metrics", newMetricsHandler(m)).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/logging/toggle", h.loggingToggle)
 	r.HandleFunc("/health", h.health).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/master/health", h.health).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/version", h.version).Methods(http.MethodGet, http.MethodHead)
