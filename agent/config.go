@@ -148,7 +148,18 @@ func (c Config) withDefaults() Config {
 	if c.Recover == "" {
 		c.Recover = RecoverReconnect
 	}
-	c = c.executorDefaults()
+	if c.ExecutorRegistrationTimeout == 0 {
+		c.ExecutorRegistrationTimeout = DefaultExecutorRegistrationTimeout
+	}
+	if c.ExecutorShutdownGracePeriod == 0 {
+		c.ExecutorShutdownGracePeriod = DefaultExecutorShutdownGracePeriod
+	}
+	if c.RecoveryTimeout == 0 {
+		c.RecoveryTimeout = DefaultRecoveryTimeout
+	}
+	if c.ExecutorHeartbeatInterval == 0 {
+		c.ExecutorHeartbeatInterval = DefaultExecutorHeartbeatInterval
+	}
 	if c.Clock == nil {
 		c.Clock = clock.Real()
 	}

@@ -3,10 +3,6 @@ package agent
 // What a custom executor is started with and what the agent reports of it.
 
 import (
-	"fmt"
-	"sort"
-	"strings"
-
 	"google.golang.org/protobuf/proto"
 
 	"github.com/agoraproject/agora/agent/containerizer"
@@ -44,10 +40,7 @@ func (a *Agent) executorSpec(ex *executor) (containerizer.LaunchSpec, error) {
 		return containerizer.LaunchSpec{}, err
 	}
 	cmd := ex.info.GetCommand()
-	user := cmd.GetUser()
-	if user == "" {
-		user = a.frameworks[ex.frameworkID].info.GetUser()
-	}
+	user := a.commandUser(cmd, ex.frameworkID)
 	res := ex.info.GetResources()
 	for _, t := range ex.tasks {
 		res = protores.Add(res, t.info.GetResources())
@@ -88,22 +81,7 @@ func (a *Agent) executorEnvironment(ex *executor) ([]string, error) {
 		"MESOS_SUBSCRIPTION_BACKOFF_MAX":       duration.Format(subscriptionBackoffMax),
 		"MESOS_HTTP_COMMAND_EXECUTOR":          "0",
 	}
-	for _, v := range ex.info.GetCommand().GetEnvironment().GetVariables() {
-		name := v.GetName()
-		if name == "" || strings.ContainsAny(name, "=\x00") {
-			return nil, fmt.Errorf("invalid environment variable name %q", name)
-		}
-		if v.GetType() == mesos.Environment_Variable_SECRET || v.GetSecret() != nil {
-			return nil, fmt.Errorf("environment variable %s: secrets are not supported", name)
-		}
-		env[name] = v.GetValue()
-	}
-	out := make([]string, 0, len(env))
-	for k, v := range env {
-		out = append(out, k+"="+v)
-	}
-	sort.Strings(out)
-	return out, nil
+	return commandEnv(env, ex.info.GetCommand())
 }
 
 // reportExecutors lists, for SUBSCRIBE, the custom executors still running

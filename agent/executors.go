@@ -163,11 +163,11 @@ func (a *Agent) startExecutor(ex *executor) {
 	a.launching++
 	ctx, cancel := context.WithCancel(a.runCtx)
 	ex.run.cancelLaunch = cancel
-	c := a.containerizer
+	c, f := a.containerizer, a.fetcher
 	uris, user := ex.info.GetCommand().GetUris(), spec.User
 	go func() {
 		m := executorLaunched{ex: ex}
-		if m.err = a.fetch(ctx, uris, spec.Sandbox, user); m.err == nil {
+		if m.err = f.Fetch(ctx, uris, spec.Sandbox, user); m.err == nil {
 			m.container, m.err = c.Launch(ctx, spec)
 		}
 		a.post(m)

@@ -1,15 +1,13 @@
 package agent
 
 // The timers of custom executors (registration timeout, shutdown grace
-// period, heartbeats) and the parts of their launch shared with tasks.
+// period, heartbeats) and the count of their live containers.
 
 import (
-	"context"
 	"time"
 
 	"go.uber.org/zap"
 
-	mesos "github.com/agoraproject/agora/proto/mesos/v1"
 	executorpb "github.com/agoraproject/agora/proto/mesos/v1/executor"
 )
 
@@ -76,26 +74,4 @@ func (a *Agent) liveExecutorContainers() int {
 		}
 	})
 	return n
-}
-
-// fetch downloads an executor's URIs into its sandbox before launch, with
-// the fetcher command tasks use.
-func (a *Agent) fetch(ctx context.Context, uris []*mesos.CommandInfo_URI, sandbox, user string) error {
-	return a.fetcher.Fetch(ctx, uris, sandbox, user)
-}
-
-func (c Config) executorDefaults() Config {
-	if c.ExecutorRegistrationTimeout == 0 {
-		c.ExecutorRegistrationTimeout = DefaultExecutorRegistrationTimeout
-	}
-	if c.ExecutorShutdownGracePeriod == 0 {
-		c.ExecutorShutdownGracePeriod = DefaultExecutorShutdownGracePeriod
-	}
-	if c.RecoveryTimeout == 0 {
-		c.RecoveryTimeout = DefaultRecoveryTimeout
-	}
-	if c.ExecutorHeartbeatInterval == 0 {
-		c.ExecutorHeartbeatInterval = DefaultExecutorHeartbeatInterval
-	}
-	return c
 }

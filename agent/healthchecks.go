@@ -76,7 +76,7 @@ func (a *Agent) startHealthCheck(t *task) {
 	env, err := a.environment(t)
 	var p health.Prober
 	if err == nil {
-		p, err = health.NewProber(hc, checkedTask(t, env, a.taskUser(t)))
+		p, err = health.NewProber(hc, checkedTask(t, env, a.commandUser(t.info.GetCommand(), t.key.framework)))
 	}
 	if err != nil {
 		// Both were checked at launch, so this cannot happen; a task
@@ -111,17 +111,6 @@ func checkedTask(t *task, env []string, user string) health.Task {
 		ht.Exec = c.Exec
 	}
 	return ht
-}
-
-// taskUser is who the task runs as, and so its COMMAND checks.
-func (a *Agent) taskUser(t *task) string {
-	if u := t.info.GetCommand().GetUser(); u != "" {
-		return u
-	}
-	if fw := a.frameworks[t.key.framework]; fw != nil {
-		return fw.info.GetUser()
-	}
-	return ""
 }
 
 // apply turns a checker's report into a status update, and kills the task

@@ -76,7 +76,14 @@ func (a *Agent) environment(t *task) ([]string, error) {
 		"MESOS_SLAVE_ID":       a.ID(), // pre-1.0 name, still read by old tools
 		"MESOS_AGENT_ENDPOINT": a.endpoint(),
 	}
-	for _, v := range t.info.GetCommand().GetEnvironment().GetVariables() {
+	return commandEnv(env, t.info.GetCommand())
+}
+
+// commandEnv adds cmd's own variables to base, overriding what is there,
+// and returns the result as sorted NAME=value pairs. Invalid names and
+// secrets are errors.
+func commandEnv(base map[string]string, cmd *mesos.CommandInfo) ([]string, error) {
+	for _, v := range cmd.GetEnvironment().GetVariables() {
 		name := v.GetName()
 		if name == "" || strings.ContainsAny(name, "=\x00") {
 			return nil, fmt.Errorf("invalid environment variable name %q", name)
@@ -84,14 +91,26 @@ func (a *Agent) environment(t *task) ([]string, error) {
 		if v.GetType() == mesos.Environment_Variable_SECRET || v.GetSecret() != nil {
 			return nil, fmt.Errorf("environment variable %s: secrets are not supported", name)
 		}
-		env[name] = v.GetValue()
+		base[name] = v.GetValue()
 	}
-	out := make([]string, 0, len(env))
-	for k, v := range env {
+	out := make([]string, 0, len(base))
+	for k, v := range base {
 		out = append(out, k+"="+v)
 	}
 	sort.Strings(out)
 	return out, nil
+}
+
+// commandUser is who a command runs as: its own user, else its
+// framework's, else "" (the agent's).
+func (a *Agent) commandUser(cmd *mesos.CommandInfo, frameworkID string) string {
+	if u := cmd.GetUser(); u != "" {
+		return u
+	}
+	if fw := a.frameworks[frameworkID]; fw != nil {
+		return fw.info.GetUser()
+	}
+	return ""
 }
 
 // launchSpec prepares everything the containerizer needs for t.
@@ -103,10 +122,7 @@ func (a *Agent) launchSpec(t *task, ci *mesos.ContainerInfo) (containerizer.Laun
 	if err != nil {
 		return containerizer.LaunchSpec{}, err
 	}
-	user := t.info.GetCommand().GetUser()
-	if user == "" {
-		user = a.frameworks[t.key.framework].info.GetUser()
-	}
+	user := a.commandUser(t.info.GetCommand(), t.key.framework)
 	return containerizer.LaunchSpec{
 		ContainerID: t.containerID,
 		Sandbox:     t.sandbox,

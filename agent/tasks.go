@@ -173,77 +173,6 @@ func (a *Agent) runTask(ev *agentpb.Event_RunTask) {
 	a.launch([]*task{t}, []containerizer.LaunchSpec{spec})
 }
 
-// runTaskGroup starts every task of a group as its own container under one
-// default executor, with a sandbox each in the executor's tasks/ directory
-// (as Mesos's default executor lays them out).
-func (a *Agent) runTaskGroup(ev *agentpb.Event_RunTaskGroup) {
-	fid, eid := ev.GetFramework().GetId().GetValue(), ev.GetExecutor().GetExecutorId().GetValue()
-	log := a.log.With(zap.String("framework_id", fid), zap.String("executor_id", eid))
-	if err := errors.Join(checkID(fid), checkID(eid)); err != nil {
-		log.Error("refusing RUN_TASK_GROUP with an invalid ID", zap.Error(err))
-		return
-	}
-	if ev.GetExecutor().GetType() == mesos.ExecutorInfo_CUSTOM {
-		a.runCustom(ev.GetFramework(), ev.GetExecutor(), ev.GetTaskGroup().GetTasks(), ev.GetTaskGroup())
-		return
-	}
-	var tis []*mesos.TaskInfo
-	var cause error
-	seen := map[string]bool{}
-	for _, ti := range ev.GetTaskGroup().GetTasks() {
-		tid := ti.GetTaskId().GetValue()
-		if checkID(tid) != nil || seen[tid] || a.tasks[taskKey{fid, tid}] != nil {
-			log.Error("dropping a task of a group with an invalid or duplicate ID", zap.String("task_id", tid))
-			continue
-		}
-		seen[tid] = true
-		tis = append(tis, ti)
-		switch {
-		case ti.GetExecutor() != nil:
-			cause = fmt.Errorf("task %s of a task group must not have an executor", tid)
-		case ti.GetCommand() == nil:
-			cause = fmt.Errorf("task %s has no command", tid)
-		}
-	}
-	if len(tis) == 0 {
-		log.Error("ignoring an empty task group")
-		return
-	}
-	fw := a.addFramework(ev.GetFramework())
-	ex := fw.executors[eid]
-	if ex == nil {
-		ex = a.newExecutor(fw, eid, ev.GetExecutor())
-		cause = errors.Join(cause, createRunDir(ex.directory))
-	}
-	a.groups++
-	tasks := make([]*task, len(tis))
-	specs := make([]containerizer.LaunchSpec, len(tis))
-	for i, ti := range tis {
-		t := a.addTask(ex, ti, a.groups)
-		t.sandbox = ex.directory + "/tasks/" + t.key.task
-		t.containerID = formatUUID(newUUID())
-		tasks[i] = t
-		if cause != nil {
-			continue
-		}
-		ci := ti.GetContainer()
-		if ci == nil {
-			ci = ev.GetExecutor().GetContainer()
-		}
-		if specs[i], cause = a.launchSpec(t, ci); cause == nil {
-			cause = mkdir(t.sandbox)
-		}
-	}
-	log.Info("launching task group", zap.Int("tasks", len(tasks)), zap.String("sandbox", ex.directory))
-	if cause != nil {
-		for _, t := range tasks {
-			a.launchFailed(t, cause)
-		}
-		return
-	}
-	a.launch(tasks, specs)
-}
-
 // launch fetches the tasks' URIs, then starts the containers, in a
 // goroutine. A group is all or nothing: if one launch fails, the ones
 // already started are killed.
@@ -344,51 +273,6 @@ func (a *Agent) launchFailed(t *task, cause error) {
 	}
 	reason := mesos.TaskStatus_REASON_CONTAINER_LAUNCH_FAILED
 	a.update(t, mesos.TaskState_TASK_FAILED, mesos.TaskStatus_SOURCE_AGENT, &reason, "Failed to launch container: "+cause.Error())
-}
-
-func (a *Agent) exited(m exited) {
-	t := a.tasks[m.key]
-	if t == nil || t.container != m.container {
-		return
-	}
-	t.exited, t.killDeadline = true, time.Time{}
-	a.dirty = true
-	st := m.status
-	var (
-		state  mesos.TaskState
-		source = mesos.TaskStatus_SOURCE_EXECUTOR
-		reason *mesos.TaskStatus_Reason
-		msg    = st.String()
-	)
-	switch {
-	case m.err != nil:
-		state, source = mesos.TaskState_TASK_FAILED, mesos.TaskStatus_SOURCE_AGENT
-		reason = mesos.TaskStatus_REASON_EXECUTOR_TERMINATED.Enum()
-		msg = "Failed to wait for the container: " + m.err.Error()
-	case t.killedDuringLaunch:
-		state, reason, msg = mesos.TaskState_TASK_KILLED, mesos.TaskStatus_REASON_TASK_KILLED_DURING_LAUNCH.Enum(), "Task killed during launch"
-	case t.killRequested:
-		state = mesos.TaskState_TASK_KILLED
-	case st.Message != "":
-		// The containerizer ended it (a memory limit, for example).
-		state, source, reason = mesos.TaskState_TASK_FAILED, mesos.TaskStatus_SOURCE_AGENT, st.Reason.Enum()
-	case st.Success():
-		state = mesos.TaskState_TASK_FINISHED
-	default:
-		state, reason = mesos.TaskState_TASK_FAILED, mesos.TaskStatus_REASON_COMMAND_EXECUTOR_FAILED.Enum()
-	}
-	a.log.Info("task exited", zap.String("framework_id", t.key.framework), zap.String("task_id", t.key.task),
-		zap.Stringer("state", state), zap.String("message", msg))
-	a.stopHealthCheck(t)
-	a.update(t, state, source, reason, msg, healthOnExit(t)...)
-	if t.executor.info != nil && (state == mesos.TaskState_TASK_FAILED || state == mesos.TaskState_TASK_KILLED) {
-		// Default executor semantics: a group lives and dies together.
-		for _, s := range t.executor.tasks {
-			if s.group == t.group && s.live() {
-				a.killTask(s, nil, true)
-			}
-		}
-	}
 }
 
 func (a *Agent) liveContainers() int {

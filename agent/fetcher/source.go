@@ -8,14 +8,14 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/user"
 	"path"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/agoraproject/agora/agent/internal/hostcmd"
 )
 
 // source is where one URI's bytes come from: an http(s) URL or a local
@@ -228,22 +228,14 @@ func lookupOwner(name string) (owner, error) {
 	if name == "" || os.Geteuid() != 0 {
 		return o, nil
 	}
-	u, err := user.Lookup(name)
+	cred, err := hostcmd.Lookup(name)
 	if err != nil {
 		return o, fmt.Errorf("user %q: %w", name, err)
 	}
-	if o.uid, err = strconv.Atoi(u.Uid); err != nil {
-		return o, fmt.Errorf("user %q: uid %q: %w", name, u.Uid, err)
-	}
-	if o.gid, err = strconv.Atoi(u.Gid); err != nil {
-		return o, fmt.Errorf("user %q: gid %q: %w", name, u.Gid, err)
-	}
+	o.uid, o.gid = int(cred.Uid), int(cred.Gid)
 	o.gids = []int{o.gid}
-	groups, _ := u.GroupIds() // without them, only the primary group counts
-	for _, g := range groups {
-		if id, err := strconv.Atoi(g); err == nil {
-			o.gids = append(o.gids, id)
-		}
+	for _, g := range cred.Groups {
+		o.gids = append(o.gids, int(g))
 	}
 	o.act = o.uid != 0
 	return o, nil

@@ -11,13 +11,12 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"os/user"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/agoraproject/agora/agent/internal/hostcmd"
 	mesos "github.com/agoraproject/agora/proto/mesos/v1"
 )
 
@@ -159,13 +158,15 @@ func newCommandProbe(c *mesos.CommandInfo, task Task) *commandProbe {
 const outputTail = 256
 
 func (p *commandProbe) Probe(ctx context.Context) error {
-	path, err := lookPath(p.program, lookupEnv(p.env, "PATH"), p.task.Sandbox)
+	path, err := hostcmd.FindExecutable(p.program, hostcmd.LookupEnv(p.env, "PATH"), p.task.Sandbox)
 	if err != nil {
 		return err
 	}
-	cred, err := credential(p.task.User)
+	// Only a root agent can switch users, and it does so for the same user
+	// its tasks run as.
+	cred, err := hostcmd.Credential(p.task.User)
 	if err != nil {
-		return err
+		return fmt.Errorf("cannot run the check as %q: %w", p.task.User, err)
 	}
 	cmd := exec.CommandContext(ctx, path)
 	cmd.Args, cmd.Env, cmd.Dir = p.argv, p.env, p.task.Sandbox
@@ -215,64 +216,6 @@ func exitString(ps *os.ProcessState) string {
 		return "terminated with signal " + ws.Signal().String()
 	}
 	return "exited with status " + strconv.Itoa(ps.ExitCode())
-}
-
-// lookPath resolves program as execvp would, against the task's PATH; a
-// relative path with a slash is relative to the sandbox.
-func lookPath(program, path, dir string) (string, error) {
-	if strings.Contains(program, "/") {
-		if !filepath.IsAbs(program) {
-			program = filepath.Join(dir, program)
-		}
-		return program, nil
-	}
-	for _, d := range filepath.SplitList(path) {
-		if !filepath.IsAbs(d) {
-			d = filepath.Join(dir, d)
-		}
-		p := filepath.Join(d, program)
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("command %q not found in PATH %q", program, path)
-}
-
-func lookupEnv(env []string, name string) string {
-	v := ""
-	for _, kv := range env {
-		if k, val, ok := strings.Cut(kv, "="); ok && k == name {
-			v = val
-		}
-	}
-	return v
-}
-
-// credential returns the identity to run a check as, or nil to keep the
-// agent's. Only a root agent can switch, and it does so for the same user
-// its tasks run as.
-func credential(name string) (*syscall.Credential, error) {
-	if name == "" || os.Geteuid() != 0 {
-		return nil, nil
-	}
-	u, err := user.Lookup(name)
-	if err != nil {
-		return nil, fmt.Errorf("cannot run the check as %q: %w", name, err)
-	}
-	if u.Uid == "0" {
-		return nil, nil
-	}
-	uid, _ := strconv.ParseUint(u.Uid, 10, 32)
-	gid, _ := strconv.ParseUint(u.Gid, 10, 32)
-	cred := &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
-	if ids, err := u.GroupIds(); err == nil {
-		for _, g := range ids {
-			if n, err := strconv.ParseUint(g, 10, 32); err == nil {
-				cred.Groups = append(cred.Groups, uint32(n))
-			}
-		}
-	}
-	return cred, nil
 }
 
 // newExecProbe runs a COMMAND check inside the task's container through

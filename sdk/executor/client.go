@@ -18,6 +18,7 @@ import (
 	mesos "github.com/agoraproject/agora/proto/mesos/v1"
 	execpb "github.com/agoraproject/agora/proto/mesos/v1/executor"
 	"github.com/agoraproject/agora/proto/recordio"
+	"github.com/agoraproject/agora/sdk/internal/stopper"
 )
 
 // Errors Run returns when the agent is lost for good.
@@ -72,9 +73,8 @@ type Client struct {
 	stream *http.Client
 	calls  *http.Client
 
-	running  atomic.Bool
-	stop     chan struct{}
-	stopOnce sync.Once
+	running atomic.Bool
+	stop    *stopper.Stopper
 
 	mu         sync.Mutex
 	subscribed bool
@@ -101,7 +101,7 @@ func New(cfg Config, h Handler) (*Client, error) {
 		log: cfg.Logger.Named("executor").With(zap.String("framework_id", cfg.FrameworkID),
 			zap.String("executor_id", cfg.ExecutorID)),
 		stream: &stream, calls: cfg.HTTPClient,
-		stop:  make(chan struct{}),
+		stop:  stopper.New(),
 		tasks: map[string]*mesos.TaskInfo{},
 		acked: make(chan struct{}),
 	}, nil
@@ -132,16 +132,7 @@ func (c *Client) Unacknowledged() ([]*mesos.TaskStatus, []*mesos.TaskInfo) {
 
 // Stop makes Run return nil. Safe to call more than once, from any
 // goroutine, including a handler.
-func (c *Client) Stop() { c.stopOnce.Do(func() { close(c.stop) }) }
-
-func (c *Client) stopped() bool {
-	select {
-	case <-c.stop:
-		return true
-	default:
-		return false
-	}
-}
+func (c *Client) Stop() { c.stop.Stop() }
 
 // Run subscribes and hands events to the handler until ctx is done (it
 // returns ctx.Err()), Stop is called (nil), or the agent is lost for good:
@@ -153,22 +144,15 @@ func (c *Client) Run(ctx context.Context) error {
 	if !c.running.CompareAndSwap(false, true) {
 		return errors.New("executor: Run called twice")
 	}
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, cancel := c.stop.Context(ctx)
 	defer cancel()
-	go func() {
-		select {
-		case <-c.stop:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 	var lostAt time.Time
 	attempt := 0
 	for {
 		subscribed, err := c.session(ctx)
 		c.setSubscribed(false)
 		switch {
-		case c.stopped():
+		case c.stop.Stopped():
 			return nil
 		case ctx.Err() != nil:
 			return ctx.Err()
@@ -197,7 +181,7 @@ func (c *Client) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			if c.stopped() {
+			if c.stop.Stopped() {
 				return nil
 			}
 			return ctx.Err()

@@ -15,6 +15,7 @@ import (
 
 	mesos "github.com/agoraproject/agora/proto/mesos/v1"
 	schedpb "github.com/agoraproject/agora/proto/mesos/v1/scheduler"
+	"github.com/agoraproject/agora/sdk/internal/stopper"
 )
 
 // Client is one framework's connection to the master. Create it with New,
@@ -32,8 +33,7 @@ type Client struct {
 
 	running  atomic.Bool
 	tornDown atomic.Bool
-	stop     chan struct{}
-	stopOnce sync.Once
+	stop     *stopper.Stopper
 
 	mu          sync.Mutex
 	framework   *mesos.FrameworkInfo // our copy; id is filled in on SUBSCRIBED
@@ -65,7 +65,7 @@ func New(cfg Config, h Handler) (*Client, error) {
 		ep:          newEndpoints(masters),
 		streamHTTP:  &streamHTTP,
 		callHTTP:    &callHTTP,
-		stop:        make(chan struct{}),
+		stop:        stopper.New(),
 		framework:   fw,
 		frameworkID: fw.GetId().GetValue(),
 	}, nil
@@ -82,18 +82,7 @@ func (c *Client) FrameworkID() string {
 // Stop makes Run return nil. It does not tear the framework down: the
 // master keeps its tasks for failover_timeout. Safe to call more than once,
 // from any goroutine, including a handler.
-func (c *Client) Stop() {
-	c.stopOnce.Do(func() { close(c.stop) })
-}
-
-func (c *Client) stopped() bool {
-	select {
-	case <-c.stop:
-		return true
-	default:
-		return false
-	}
-}
+func (c *Client) Stop() { c.stop.Stop() }
 
 // Run subscribes and hands events to the handler until ctx is done (it
 // returns ctx.Err()), Stop is called (nil), the master sends ERROR (an
@@ -106,22 +95,15 @@ func (c *Client) Run(ctx context.Context) error {
 	if !c.running.CompareAndSwap(false, true) {
 		return errors.New("scheduler: Run called twice")
 	}
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, cancel := c.stop.Context(ctx)
 	defer cancel()
-	go func() {
-		select {
-		case <-c.stop:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 
 	b := backoff{min: c.cfg.MinBackoff, max: c.cfg.MaxBackoff, rand: c.cfg.Rand}
 	for {
 		subscribed, err := c.session(ctx)
 		c.setStreamID("")
 		switch {
-		case c.stopped():
+		case c.stop.Stopped():
 			return nil
 		case ctx.Err() != nil:
 			return ctx.Err()
@@ -141,7 +123,7 @@ func (c *Client) Run(ctx context.Context) error {
 		d := b.next()
 		c.log.Warn("subscription lost, reconnecting", zap.Error(err), zap.Duration("backoff", d))
 		if err := c.sleep(ctx, d); err != nil {
-			if c.stopped() {
+			if c.stop.Stopped() {
 				return nil
 			}
 			return err

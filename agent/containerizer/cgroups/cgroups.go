@@ -32,7 +32,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/agoraproject/agora/agent/containerizer"
-	"github.com/agoraproject/agora/agent/containerizer/internal/hostcmd"
+	"github.com/agoraproject/agora/agent/internal/hostcmd"
 )
 
 // DefaultRoot is the parent cgroup of all containers (--cgroups_root).

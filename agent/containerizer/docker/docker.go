@@ -43,7 +43,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/agoraproject/agora/agent/containerizer"
-	"github.com/agoraproject/agora/agent/containerizer/internal/hostcmd"
+	"github.com/agoraproject/agora/agent/internal/hostcmd"
 )
 
 // DefaultSocket is where the engine listens unless told otherwise

@@ -12,7 +12,7 @@ import (
 	"github.com/docker/docker/pkg/stdcopy"
 	"go.uber.org/zap"
 
-	"github.com/agoraproject/agora/agent/containerizer/internal/hostcmd"
+	"github.com/agoraproject/agora/agent/internal/hostcmd"
 )
 
 // copyLogs follows the engine's log stream of the container into the

@@ -9,7 +9,7 @@ import (
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/image"
 
-	"github.com/agoraproject/agora/agent/containerizer/internal/hostcmd"
+	"github.com/agoraproject/agora/agent/internal/hostcmd"
 )
 
 // program returns what the container will execute first, as the engine

@@ -16,7 +16,7 @@ import (
 	"github.com/docker/go-connections/nat"
 
 	"github.com/agoraproject/agora/agent/containerizer"
-	"github.com/agoraproject/agora/agent/containerizer/internal/hostcmd"
+	"github.com/agoraproject/agora/agent/internal/hostcmd"
 	mesos "github.com/agoraproject/agora/proto/mesos/v1"
 	protores "github.com/agoraproject/agora/proto/resources"
 )

@@ -22,7 +22,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/agoraproject/agora/agent/containerizer"
-	"github.com/agoraproject/agora/agent/containerizer/internal/hostcmd"
+	"github.com/agoraproject/agora/agent/internal/hostcmd"
 )
 
 // DefaultPath is searched for a program when the environment has no PATH.

@@ -4,8 +4,9 @@
 // and stderr files there, a process group of its own, and the task's user
 // when the agent runs as root.
 //
-// It is shared by the posix and cgroups containerizers. It starts nothing
-// and isolates nothing; placing the process in a cgroup is the caller's
+// It is shared by the posix and cgroups containerizers; the health checks
+// and the fetcher use its PATH and user lookups. It starts nothing and
+// isolates nothing; placing the process in a cgroup is the caller's
 // business.
 package hostcmd
 
