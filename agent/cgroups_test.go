@@ -192,3 +192,58 @@ func jsonString(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// TestExecutorContainerFollowsTasks: a task joining a running custom
+// executor raises its container's memory limit to the executor's plus its
+// live tasks' resources, and a task ending lowers it again.
+func TestExecutorContainerFollowsTasks(t *testing.T) {
+	if os.Geteuid() != 0 {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("the cgroups containerizer needs root (CI=true)")
+		}
+		t.Skip("the cgroups containerizer needs root")
+	}
+	c, err := cgroups.New(cgroups.Config{Logger: testLogger(), CPU: true, Memory: true, Pids: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := newFakeMaster(t)
+	servedAgent(t, m, func(cfg *Config) { cfg.Containerizer = c })
+	s := m.subscribe("M-S0", 30)
+	fw := frameworkInfo("fw")
+	ex := testExecutorInfo(t, "exec1", "run")
+	ex.Resources = cgResources(0.1, 64)
+	seen := map[string]bool{}
+
+	t1 := executorTask("t1", "", ex)
+	t1.Resources = cgResources(0.1, 32)
+	s.events <- runTask(fw, t1)
+	st := m.expectUpdate(s, "fw", "t1", mesos.TaskState_TASK_RUNNING, seen)
+	id := st.GetContainerStatus().GetContainerId().GetValue()
+	memFile := filepath.Join("/sys/fs/cgroup/memory/agora", id, "memory.limit_in_bytes")
+	if c.Version() == 2 {
+		memFile = filepath.Join("/sys/fs/cgroup/agora", id, "memory.max")
+	}
+	limit := func() int64 {
+		b, err := os.ReadFile(memFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, _ := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+		return n
+	}
+	if got := limit(); got != 96<<20 {
+		t.Fatalf("memory limit at launch %d, want %d", got, 96<<20)
+	}
+
+	t2 := executorTask("t2", "", ex)
+	t2.Resources = cgResources(0.1, 128)
+	s.events <- runTask(fw, t2)
+	m.expectUpdate(s, "fw", "t2", mesos.TaskState_TASK_RUNNING, seen)
+	waitFor(t, "the raised memory limit", func() bool { return limit() == 224<<20 })
+
+	// t2 ends: the limit goes back down (the executor uses far less).
+	s.events <- killTask("fw", "t2", -1)
+	m.expectUpdate(s, "fw", "t2", mesos.TaskState_TASK_KILLED, seen)
+	waitFor(t, "the lowered memory limit", func() bool { return limit() == 96<<20 })
+}

@@ -289,6 +289,9 @@ func (a *Agent) executorUpdate(ex *executor, st *mesos.TaskStatus) {
 			a.log.Error("status update refused", zap.String("task_id", tid), zap.Error(err))
 		}
 		a.checkpointTask(t)
+		if !t.live() {
+			a.resizeExecutor(ex)
+		}
 	}
 	ack()
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/agoraproject/agora/agent/containerizer"
 	"github.com/agoraproject/agora/internal/duration"
 	mesos "github.com/agoraproject/agora/proto/mesos/v1"
-	protores "github.com/agoraproject/agora/proto/resources"
 )
 
 // executorInfo is the executor's info with framework_id set.
@@ -41,10 +40,7 @@ func (a *Agent) executorSpec(ex *executor) (containerizer.LaunchSpec, error) {
 	}
 	cmd := ex.info.GetCommand()
 	user := a.commandUser(cmd, ex.frameworkID)
-	res := ex.info.GetResources()
-	for _, t := range ex.tasks {
-		res = protores.Add(res, t.info.GetResources())
-	}
+	res := executorResources(ex)
 	return containerizer.LaunchSpec{
 		ContainerID: ex.containerID,
 		Sandbox:     ex.directory,

@@ -29,6 +29,10 @@ type executorRun struct {
 	launching    bool
 	cancelLaunch context.CancelFunc // ends a slow fetch when it is shut down
 	exited       bool
+	// sized is what the container was last sized for (executorResources);
+	// resizer applies later sizes to it.
+	sized   []*mesos.Resource
+	resizer *resizer
 
 	conn       *execConn // the current subscription; nil while none
 	subscribed bool      // it has subscribed at least once
@@ -145,6 +149,7 @@ func (a *Agent) runCustom(fwInfo *mesos.FrameworkInfo, info *mesos.ExecutorInfo,
 		a.startExecutor(ex)
 		return
 	}
+	a.resizeExecutor(ex) // before the tasks reach it, as in Mesos
 	a.sendLaunches(ex)
 }
 
@@ -160,6 +165,7 @@ func (a *Agent) startExecutor(ex *executor) {
 		return
 	}
 	ex.run.launching = true
+	ex.run.sized = spec.Resources
 	a.launching++
 	ctx, cancel := context.WithCancel(a.runCtx)
 	ex.run.cancelLaunch = cancel
@@ -232,6 +238,7 @@ func (a *Agent) executorLaunched(m executorLaunched) {
 		return
 	}
 	r.registerBy = a.clock.Now().Add(a.cfg.ExecutorRegistrationTimeout)
+	a.resizeExecutor(ex) // tasks joined or ended during the launch
 }
 
 func (a *Agent) executorExited(m executorExited) {

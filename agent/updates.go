@@ -46,6 +46,9 @@ func (a *Agent) update(t *task, state mesos.TaskState, source mesos.TaskStatus_S
 		a.log.Error("status update refused", zap.String("task_id", t.key.task), zap.Error(err))
 	}
 	a.checkpointTask(t)
+	if !t.live() {
+		a.resizeExecutor(t.executor) // a custom executor's container shrinks
+	}
 }
 
 // orphanUpdate reports a task the agent has no record of.

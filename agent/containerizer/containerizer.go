@@ -49,6 +49,24 @@ type Container interface {
 	Status() Status
 }
 
+// Updater is implemented by containers whose limits can change while they
+// run: a custom executor's container follows the executor's resources plus
+// those of its live tasks, as Mesos calls containerizer->update whenever a
+// task joins or ends. The agent calls Update off its event loop, in order,
+// one call at a time per container.
+type Updater interface {
+	// Update sets the CPU shares, CFS quota and memory limit from
+	// resources, translated as at launch; a resource that is absent leaves
+	// its limit as it is. It never lowers the memory limit below the
+	// container's current memory usage: as Mesos does, it keeps the higher
+	// limit rather than have the kernel reclaim or OOM-kill (the lower
+	// limit takes effect at a later Update, once usage allows). An
+	// implementation may apply the change in the background and return
+	// before it takes effect (Docker); it then logs failures itself. It is
+	// a no-op once the container has exited.
+	Update(ctx context.Context, resources []*mesos.Resource) error
+}
+
 // Recoverer is implemented by containerizers that can find the containers
 // of a previous agent run after a restart (checkpoint recovery). The agent
 // passes what it checkpointed of each container and gets back those it can

@@ -193,7 +193,7 @@ func (c *Containerizer) Launch(_ context.Context, spec containerizer.LaunchSpec)
 	if err != nil {
 		return nil, fmt.Errorf("failed to create the container's cgroups: %w", err)
 	}
-	ct := newContainer(spec.ContainerID, g, lim, c.cfg.ReapTimeout, c.log.With(zap.String("container_id", spec.ContainerID)))
+	ct := newContainer(spec.ContainerID, g, c.cfg, lim, c.log.With(zap.String("container_id", spec.ContainerID)))
 	if lim.memBytes > 0 {
 		if ct.stopOOM, err = g.watchOOM(ct.oomed); err != nil {
 			_ = g.delete()

@@ -264,3 +264,81 @@ func TestSweepRemovesStaleEmptyCgroups(t *testing.T) {
 	}
 	// The deferred kill empties busy before Cleanup removes it.
 }
+
+// TestUpdate raises and lowers a running container's limits.
+func TestUpdate(t *testing.T) {
+	c := newFull(t)
+	s := spec(t, "sleep 1000", resources(0.25, 32))
+	ct := launch(t, c, s)
+	read := func(file string) string {
+		t.Helper()
+		dir := "/sys/fs/cgroup/" + strings.Split(file, ".")[0] + "/agora/" + s.ContainerID
+		if c.Version() == 2 {
+			dir = "/sys/fs/cgroup/agora/" + s.ContainerID
+		}
+		b, err := os.ReadFile(filepath.Join(dir, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(string(b))
+	}
+	memFile, cpuFile, want := "memory.limit_in_bytes", "cpu.shares", "1024"
+	if c.Version() == 2 {
+		memFile, cpuFile, want = "memory.max", "cpu.weight", "39"
+	}
+	var u containerizer.Updater = ct
+	if err := u.Update(t.Context(), resources(1, 64)); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(memFile); got != "67108864" {
+		t.Errorf("%s = %s after raising mem to 64, want 67108864", memFile, got)
+	}
+	if got := read(cpuFile); got != want {
+		t.Errorf("%s = %s after raising cpus to 1, want %s", cpuFile, got, want)
+	}
+	if s, err := ct.Stats(t.Context()); err != nil || s.GetMemLimitBytes() != 64<<20 || s.GetCpusLimit() != 1 {
+		t.Errorf("stats %v (%v), want the new limits", s, err)
+	}
+	// Lowering is fine while usage (a sleeping shell) is far below.
+	if err := u.Update(t.Context(), resources(0.25, 40)); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(memFile); got != strconv.Itoa(40<<20) {
+		t.Errorf("%s = %s after lowering mem to 40, want %d", memFile, got, 40<<20)
+	}
+	if err := ct.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, ct)
+	if err := u.Update(t.Context(), resources(1, 64)); err != nil {
+		t.Errorf("Update after exit: %v", err)
+	}
+}
+
+// TestUpdateKeepsLimitAboveUsage: lowering the limit below what the
+// container uses keeps the old limit instead of OOM-killing it.
+func TestUpdateKeepsLimitAboveUsage(t *testing.T) {
+	c := newFull(t)
+	s := spec(t, "dd if=/dev/zero of=/dev/shm/agora-update-test-$$ bs=1M count=48 2>/dev/null; echo ok > ready; sleep 1000", resources(0.25, 96))
+	ct := launch(t, c, s)
+	t.Cleanup(func() { _ = exec.Command("sh", "-c", "rm -f /dev/shm/agora-update-test-*").Run() })
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(filepath.Join(s.Sandbox, "ready")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the container did not fill its memory")
+		}
+	}
+	if err := ct.Update(t.Context(), resources(0.25, 32)); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := ct.Stats(t.Context()); err != nil || st.GetMemLimitBytes() != 96<<20 {
+		t.Errorf("stats %v (%v), want the limit kept at 96 MB", st, err)
+	}
+	select {
+	case <-ct.done:
+		t.Fatalf("the container ended: %+v", ct.status)
+	default:
+	}
+}

@@ -33,6 +33,11 @@ type group interface {
 	// exec under a weight of 10 (0.01 cpus) on a busy host takes tens of
 	// milliseconds, and a quota could stall it for a whole period.
 	limitCPU(l limits) error
+	// limitMemory changes the memory limit of a running group to bytes
+	// (and memory+swap with it where swap is accounted).
+	limitMemory(bytes int64) error
+	// memoryUsage is the group's current memory usage in bytes.
+	memoryUsage() (int64, error)
 	// procs lists the processes in the group.
 	procs() ([]int, error)
 	// freeze stops every process of the group; thaw resumes them.
@@ -55,14 +60,15 @@ type container struct {
 	id          string
 	pid         int
 	g           group
-	lim         limits
+	cfg         Config
 	reapTimeout time.Duration
 	log         *zap.Logger
 	stopOOM     func()
 	oom         atomic.Bool
 	signalled   atomic.Int32 // the last signal of Terminate or Kill (recovered containers)
 
-	mu     sync.Mutex // serializes signals with the teardown
+	mu     sync.Mutex // serializes signals and updates with the teardown
+	lim    limits     // changed by Update
 	gone   bool       // the cgroups are deleted (or being deleted)
 	status containerizer.ExitStatus
 	done   chan struct{}
@@ -70,8 +76,8 @@ type container struct {
 
 var _ containerizer.StatsReporter = (*container)(nil)
 
-func newContainer(id string, g group, lim limits, reap time.Duration, log *zap.Logger) *container {
-	return &container{id: id, g: g, lim: lim, reapTimeout: reap, log: log, stopOOM: func() {}, done: make(chan struct{})}
+func newContainer(id string, g group, cfg Config, lim limits, log *zap.Logger) *container {
+	return &container{id: id, g: g, cfg: cfg, lim: lim, reapTimeout: cfg.ReapTimeout, log: log, stopOOM: func() {}, done: make(chan struct{})}
 }
 
 // run waits for the main process, then destroys the container: whatever
@@ -102,16 +108,19 @@ func (c *container) destroy(st containerizer.ExitStatus) {
 	if !c.waitEmpty() {
 		c.log.Warn("processes of the container survived SIGKILL", zap.Duration("waited", c.reapTimeout))
 	}
-	if c.lim.memBytes > 0 {
+	c.mu.Lock()
+	memBytes := c.lim.memBytes
+	c.mu.Unlock()
+	if memBytes > 0 {
 		if killed, msg := c.g.oomKilled(); killed || c.oom.Load() {
 			if msg == "" {
-				msg = containerizer.MemoryLimitMessage(uint64(c.lim.memBytes), 0, "")
+				msg = containerizer.MemoryLimitMessage(uint64(memBytes), 0, "")
 			}
 			st.Message, st.Reason = msg, mesos.TaskStatus_REASON_CONTAINER_LIMITATION_MEMORY
 		}
 	}
-	c.stopOOM()
 	c.mu.Lock()
+	c.stopOOM() // under mu: Update may start a watch until gone is set
 	c.gone = true
 	if err := c.g.delete(); err != nil {
 		c.log.Error("failed to delete the container's cgroups", zap.Error(err))
@@ -128,7 +137,10 @@ func (c *container) oomed() {
 	if c.oom.Swap(true) {
 		return
 	}
-	c.log.Info("OOM detected; destroying the container", zap.Int64("limit_bytes", c.lim.memBytes))
+	c.mu.Lock()
+	memBytes := c.lim.memBytes
+	c.mu.Unlock()
+	c.log.Info("OOM detected; destroying the container", zap.Int64("limit_bytes", memBytes))
 	_ = c.Kill()
 }
 
@@ -230,4 +242,55 @@ func (c *container) Stats(context.Context) (*mesos.ResourceStatistics, error) {
 		return nil, fmt.Errorf("container %s: %w", c.id, err)
 	}
 	return s, nil
+}
+
+var _ containerizer.Updater = (*container)(nil)
+
+// Update applies the limits of rs to the running container as Launch does
+// (CPU shares and quota, memory limit). A resource rs lacks keeps its
+// limit. The memory limit is not lowered below the container's current
+// usage: the old, higher limit stays (Mesos keeps it rather than have the
+// kernel OOM-kill), and a later Update lowers it once usage allows.
+func (c *container) Update(_ context.Context, rs []*mesos.Resource) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gone {
+		return nil
+	}
+	l := limitsFor(rs, c.cfg)
+	var errs []error
+	if l.cpus > 0 {
+		if err := c.g.limitCPU(l); err != nil {
+			errs = append(errs, fmt.Errorf("failed to update the container's CPU limits: %w", err))
+		} else {
+			c.lim.cpus, c.lim.shares, c.lim.quotaUS, c.lim.periodUS = l.cpus, l.shares, l.quotaUS, l.periodUS
+		}
+	}
+	if mem := l.memBytes; mem > 0 && mem != c.lim.memBytes {
+		if c.lim.memBytes > 0 && mem < c.lim.memBytes {
+			if usage, err := c.g.memoryUsage(); err != nil || usage >= mem {
+				c.log.Info("not lowering the memory limit below the container's usage",
+					zap.Int64("limit_bytes", c.lim.memBytes), zap.Int64("requested_bytes", mem), zap.Int64("usage_bytes", usage), zap.Error(err))
+				mem = c.lim.memBytes
+			}
+		}
+		if mem != c.lim.memBytes {
+			if err := c.g.limitMemory(mem); err != nil {
+				errs = append(errs, fmt.Errorf("failed to update the container's memory limit: %w", err))
+			} else {
+				if c.lim.memBytes == 0 { // launched without a limit: watch for OOMs from now on
+					if stop, err := c.g.watchOOM(c.oomed); err == nil {
+						c.stopOOM = stop
+					} else {
+						errs = append(errs, fmt.Errorf("failed to watch the container's memory cgroup: %w", err))
+					}
+				}
+				c.lim.memBytes = mem
+			}
+		}
+	}
+	if len(errs) == 0 {
+		c.log.Debug("updated limits", zap.Float64("cpus", c.lim.cpus), zap.Int64("mem_bytes", c.lim.memBytes))
+	}
+	return errors.Join(errs...)
 }

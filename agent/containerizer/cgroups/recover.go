@@ -41,7 +41,7 @@ func (c *Containerizer) Recover(_ context.Context, cps []containerizer.Checkpoin
 			continue
 		}
 		lim := limitsFor(cp.Resources, c.cfg)
-		ct := newContainer(cp.ContainerID, g, lim, c.cfg.ReapTimeout, log)
+		ct := newContainer(cp.ContainerID, g, c.cfg, lim, log)
 		ct.pid = cp.PID
 		if !ct.mainAlive() {
 			log.Info("the container's main process is gone; destroying the container")

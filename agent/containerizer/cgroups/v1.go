@@ -113,6 +113,35 @@ func (g *v1Group) limitCPU(l limits) error {
 	return writeValues(dir, values)
 }
 
+// limitMemory writes the memory limit, its soft limit and (with swap
+// accounting) the memory+swap limit, in the order the kernel accepts:
+// memory+swap may never be below memory.
+func (g *v1Group) limitMemory(bytes int64) error {
+	dir := g.dir(cgroup1.Memory)
+	v := strconv.FormatInt(bytes, 10)
+	values := [][2]string{{"memory.limit_in_bytes", v}}
+	if g.b.memsw {
+		if cur, err := g.readInt("memory.limit_in_bytes"); err == nil && bytes > cur {
+			values = [][2]string{{"memory.memsw.limit_in_bytes", v}, {"memory.limit_in_bytes", v}}
+		} else {
+			values = append(values, [2]string{"memory.memsw.limit_in_bytes", v})
+		}
+	}
+	values = append(values, [2]string{"memory.soft_limit_in_bytes", v})
+	return writeValues(dir, values)
+}
+
+func (g *v1Group) memoryUsage() (int64, error) { return g.readInt("memory.usage_in_bytes") }
+
+// readInt reads a number from a file of the memory hierarchy.
+func (g *v1Group) readInt(file string) (int64, error) {
+	b, err := os.ReadFile(filepath.Join(g.dir(cgroup1.Memory), file))
+	if err != nil {
+		return 0, err
+	}
+	return strconv.ParseInt(string(trimSpace(b)), 10, 64)
+}
+
 // v1Group is one container's cgroups.
 type v1Group struct {
 	b    *v1

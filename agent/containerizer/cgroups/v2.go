@@ -108,6 +108,19 @@ func (g *v2Group) limitCPU(l limits) error {
 	return writeValues(g.path, values)
 }
 
+// limitMemory writes memory.max (swap stays off, as at create).
+func (g *v2Group) limitMemory(bytes int64) error {
+	return writeValues(g.path, [][2]string{{"memory.max", strconv.FormatInt(bytes, 10)}})
+}
+
+func (g *v2Group) memoryUsage() (int64, error) {
+	b, err := os.ReadFile(filepath.Join(g.path, "memory.current"))
+	if err != nil {
+		return 0, err
+	}
+	return strconv.ParseInt(string(trimSpace(b)), 10, 64)
+}
+
 // v2Group is one container's cgroup.
 type v2Group struct {
 	path string

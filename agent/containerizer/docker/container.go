@@ -2,6 +2,7 @@ package docker
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -35,8 +36,9 @@ type dockerContainer struct {
 	id         string // the agent's container ID
 	dockerID   string
 	pid        int // on the host; 0 if unknown
-	cpus       float64
-	memBytes   int64
+	limMu      sync.Mutex
+	cpus       float64 // changed by Update, under limMu
+	memBytes   int64   // likewise
 	stopSignal string
 	network    string
 	log        *zap.Logger
@@ -46,6 +48,11 @@ type dockerContainer struct {
 	sigMu      sync.Mutex
 	sigQueue   []string // signals to send, in order
 	signalling bool     // a goroutine sends sigQueue
+
+	updMu      sync.Mutex
+	updNext    []*mesos.Resource // the latest Update's resources, not yet applied
+	updPending bool
+	updating   bool // a goroutine applies updNext
 
 	done   chan struct{}
 	status containerizer.ExitStatus // set before done is closed
@@ -123,7 +130,8 @@ func (c *dockerContainer) waitExit() (containerizer.ExitStatus, bool) {
 				code, oom = info.State.ExitCode, oom || info.State.OOMKilled
 			}
 			cancel()
-			return exitStatus(code, oom, c.memBytes), true
+			_, memBytes := c.limits()
+			return exitStatus(code, oom, memBytes), true
 		case err := <-errC:
 			switch {
 			case c.d.ctx.Err() != nil:
@@ -165,7 +173,8 @@ func (c *dockerContainer) oomed() {
 	if c.oom.Swap(true) {
 		return
 	}
-	c.log.Info("OOM in the container; destroying it", zap.Int64("limit_bytes", c.memBytes))
+	_, memBytes := c.limits()
+	c.log.Info("OOM in the container; destroying it", zap.Int64("limit_bytes", memBytes))
 	_ = c.Kill() // a failure is logged
 }
 
@@ -254,4 +263,112 @@ func (c *dockerContainer) sendSignal(sig string) error {
 
 func (c *dockerContainer) Status() containerizer.Status {
 	return containerizer.Status{ContainerID: c.id, PID: c.pid}
+}
+
+// limits returns the container's current cpus and memory limit.
+func (c *dockerContainer) limits() (cpus float64, memBytes int64) {
+	c.limMu.Lock()
+	defer c.limMu.Unlock()
+	return c.cpus, c.memBytes
+}
+
+var _ containerizer.Updater = (*dockerContainer)(nil)
+
+// Update changes the container's CPU shares, CFS quota and memory limit
+// (docker update) with the translation used at create. Like signal, it
+// returns at once and the engine is called in the background, so that a
+// slow engine does not hold up the agent's loop; updates apply in order,
+// and one that has not started yet is replaced by a newer one. Failures
+// are logged. The memory limit is not lowered below the container's
+// current usage: the higher limit stays, as Mesos keeps it.
+func (c *dockerContainer) Update(_ context.Context, rs []*mesos.Resource) error {
+	select {
+	case <-c.done:
+		return nil
+	default:
+	}
+	c.updMu.Lock()
+	c.updNext, c.updPending = rs, true
+	start := !c.updating
+	c.updating = true
+	c.updMu.Unlock()
+	if start {
+		go c.sendUpdates()
+	}
+	return nil
+}
+
+// sendUpdates applies the latest pending update until none is left.
+func (c *dockerContainer) sendUpdates() {
+	for {
+		c.updMu.Lock()
+		if !c.updPending {
+			c.updating = false
+			c.updMu.Unlock()
+			return
+		}
+		rs := c.updNext
+		c.updNext, c.updPending = nil, false
+		c.updMu.Unlock()
+		if err := c.update(rs); err != nil {
+			c.log.Warn("updating the container's limits failed", zap.Error(err))
+		}
+	}
+}
+
+func (c *dockerContainer) update(rs []*mesos.Resource) error {
+	select {
+	case <-c.done:
+		return nil
+	default:
+	}
+	var h container.HostConfig
+	cpus, mem := limits(&h, rs, c.d.cfg.CFS)
+	_, cur := c.limits()
+	ctx, cancel := context.WithTimeout(context.Background(), signalTimeout)
+	defer cancel()
+	if mem > 0 && cur > 0 && mem < cur {
+		usage, err := c.memoryUsage(ctx)
+		if err != nil || usage >= uint64(mem) {
+			c.log.Info("not lowering the memory limit below the container's usage",
+				zap.Int64("limit_bytes", cur), zap.Int64("requested_bytes", mem), zap.Uint64("usage_bytes", usage), zap.Error(err))
+			mem = cur
+		}
+	}
+	if mem == cur {
+		h.Memory, h.MemorySwap = 0, 0 // unchanged
+	}
+	if h.CPUShares == 0 && h.Memory == 0 {
+		return nil
+	}
+	if _, err := c.d.cli.ContainerUpdate(ctx, c.dockerID, container.UpdateConfig{Resources: h.Resources}); err != nil {
+		if cerrdefs.IsNotFound(err) {
+			return nil // ended meanwhile
+		}
+		return fmt.Errorf("failed to update Docker container %s: %w", shortID(c.dockerID), err)
+	}
+	c.limMu.Lock()
+	if cpus > 0 {
+		c.cpus = cpus
+	}
+	if h.Memory > 0 {
+		c.memBytes = mem
+	}
+	c.limMu.Unlock()
+	c.log.Debug("updated limits", zap.Float64("cpus", cpus), zap.Int64("mem_bytes", mem))
+	return nil
+}
+
+// memoryUsage asks the engine for the container's memory usage.
+func (c *dockerContainer) memoryUsage(ctx context.Context) (uint64, error) {
+	r, err := c.d.cli.ContainerStatsOneShot(ctx, c.dockerID)
+	if err != nil {
+		return 0, err
+	}
+	defer r.Body.Close()
+	var s container.StatsResponse
+	if err := json.NewDecoder(r.Body).Decode(&s); err != nil {
+		return 0, err
+	}
+	return s.MemoryStats.Usage, nil
 }

@@ -416,3 +416,36 @@ func TestStats(t *testing.T) {
 		t.Error("Stats of an exited container succeeded")
 	}
 }
+
+// TestUpdate: Update raises a running container's memory limit and CPU
+// shares in the engine.
+func TestUpdate(t *testing.T) {
+	e := newEnv(t, nil)
+	spec := e.spec(t, `sleep 1000`)
+	spec.Resources = []*mesos.Resource{scalar("cpus", 0.25), scalar("mem", 32)}
+	c := e.launch(t, spec)
+	u, ok := c.(containerizer.Updater)
+	if !ok {
+		t.Fatal("the container is no Updater")
+	}
+	if err := u.Update(t.Context(), []*mesos.Resource{scalar("cpus", 1), scalar("mem", 64)}); err != nil {
+		t.Fatal(err)
+	}
+	dc := c.(*dockerContainer)
+	var hc *container.HostConfig
+	waitFor(t, "the new limits", func() bool {
+		info, err := e.cli.ContainerInspect(t.Context(), dc.dockerID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hc = info.HostConfig
+		_, mem := dc.limits() // set once the engine call returns
+		return hc.Memory == 64<<20 && mem == 64<<20
+	})
+	if hc.MemorySwap != 64<<20 || hc.CPUShares != 1024 {
+		t.Errorf("memory swap %d, CPU shares %d; want %d and 1024", hc.MemorySwap, hc.CPUShares, 64<<20)
+	}
+	if cpus, mem := dc.limits(); cpus != 1 || mem != 64<<20 {
+		t.Errorf("limits %v cpus %d bytes, want the new ones", cpus, mem)
+	}
+}

@@ -30,7 +30,8 @@ func (c *dockerContainer) Stats(ctx context.Context) (*mesos.ResourceStatistics,
 	if err := json.NewDecoder(r.Body).Decode(&s); err != nil {
 		return nil, fmt.Errorf("container %s: decoding the engine's statistics: %w", c.id, err)
 	}
-	return statistics(&s, c.cpus, c.memBytes, time.Now()), nil
+	cpus, memBytes := c.limits()
+	return statistics(&s, cpus, memBytes, time.Now()), nil
 }
 
 // statistics converts the engine's figures; memory.stat keys differ
