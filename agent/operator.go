@@ -2,14 +2,13 @@ package agent
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"sort"
-	"strings"
 
 	"go.uber.org/zap"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/agoraproject/agora/internal/httpapi"
 	"github.com/agoraproject/agora/proto/codec"
 	mesos "github.com/agoraproject/agora/proto/mesos/v1"
 	agentapi "github.com/agoraproject/agora/proto/mesos/v1/agent"
@@ -111,39 +110,7 @@ func (a *Agent) operatorFlags() *agentapi.Response_GetFlags {
 // decodeOperatorCall negotiates the codecs and decodes the body into call,
 // answering the client itself when it cannot.
 func decodeOperatorCall(w http.ResponseWriter, r *http.Request, call proto.Message) (codec.Codec, bool) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		operatorError(w, http.StatusMethodNotAllowed, "Expecting a 'POST' request, received '"+r.Method+"'")
-		return nil, false
-	}
-	reqCodec, err := codec.ForContentType(r.Header.Get("Content-Type"))
-	if err != nil {
-		operatorError(w, err.(*codec.Error).HTTPStatus(), err.Error())
-		return nil, false
-	}
-	respCodec, err := codec.ForAccept(r.Header.Get("Accept"), codec.JSON)
-	if err != nil {
-		operatorError(w, http.StatusNotAcceptable, err.Error())
-		return nil, false
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxOperatorBody))
-	if err != nil {
-		status := http.StatusBadRequest
-		if _, tooBig := err.(*http.MaxBytesError); tooBig {
-			status = http.StatusRequestEntityTooLarge
-		}
-		operatorError(w, status, "Failed to read the request body: "+err.Error())
-		return nil, false
-	}
-	if err := reqCodec.Unmarshal(body, call); err != nil {
-		operatorError(w, http.StatusBadRequest, "Failed to parse body into Call: "+err.Error())
-		return nil, false
-	}
-	return respCodec, true
+	return httpapi.DecodeCall(w, r, call, httpapi.DecodeOptions{MaxBody: maxOperatorBody, What: "Call"})
 }
 
-func operatorError(w http.ResponseWriter, status int, msg string) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = io.WriteString(w, strings.TrimSpace(msg))
-}
+func operatorError(w http.ResponseWriter, status int, msg string) { httpapi.Error(w, status, msg) }

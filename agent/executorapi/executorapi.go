@@ -14,13 +14,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"strconv"
 
 	"go.uber.org/zap"
-	"google.golang.org/protobuf/proto"
 
+	"github.com/agoraproject/agora/internal/httpapi"
 	"github.com/agoraproject/agora/internal/queue"
 	"github.com/agoraproject/agora/proto/codec"
 	executor "github.com/agoraproject/agora/proto/mesos/v1/executor"
@@ -104,25 +102,11 @@ func (h *Handler) SetMaxBodyBytes(n int64) { h.maxBodyBytes = n }
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	reqCodec, respCodec, ok := negotiate(w, r)
-	if !ok {
-		return
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBodyBytes))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			httpError(w, http.StatusRequestEntityTooLarge, "Request body exceeds the limit of "+strconv.FormatInt(h.maxBodyBytes, 10)+" bytes")
-			return
-		}
-		httpError(w, http.StatusBadRequest, "Failed to read request body: "+err.Error())
-		return
-	}
 	call := &executor.Call{}
 	// Required fields are checked by Validate with messages that name
 	// them, so decoding accepts partial messages.
-	if err := unmarshal(reqCodec, body, call); err != nil {
-		httpError(w, http.StatusBadRequest, "Failed to parse body into executor Call: "+err.Error())
+	respCodec, ok := httpapi.DecodeCall(w, r, call, httpapi.DecodeOptions{MaxBody: h.maxBodyBytes, What: "executor Call", AllowPartial: true})
+	if !ok {
 		return
 	}
 	if err := Validate(call); err != nil {
@@ -148,34 +132,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusAccepted)
-}
-
-func unmarshal(c codec.Codec, body []byte, m proto.Message) error {
-	if c == codec.Protobuf {
-		return proto.UnmarshalOptions{AllowPartial: true}.Unmarshal(body, m)
-	}
-	return c.Unmarshal(body, m)
-}
-
-// negotiate picks the request and response codecs, answering 405, 400,
-// 415 or 406 itself when it cannot.
-func negotiate(w http.ResponseWriter, r *http.Request) (req, resp codec.Codec, ok bool) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		httpError(w, http.StatusMethodNotAllowed, "Expecting a 'POST' request, received '"+r.Method+"'")
-		return nil, nil, false
-	}
-	req, err := codec.ForContentType(r.Header.Get("Content-Type"))
-	if err == nil {
-		// Like Mesos, a request without Accept gets JSON back.
-		resp, err = codec.ForAccept(r.Header.Get("Accept"), codec.JSON)
-	}
-	var ce *codec.Error
-	if errors.As(err, &ce) {
-		httpError(w, ce.HTTPStatus(), ce.Error())
-		return nil, nil, false
-	}
-	return req, resp, err == nil
 }
 
 // writeStream writes the subscription's events as RecordIO until the
@@ -231,9 +187,4 @@ func writeError(w http.ResponseWriter, err error) {
 	}
 }
 
-func httpError(w http.ResponseWriter, status int, msg string) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_, _ = io.WriteString(w, msg)
-}
+func httpError(w http.ResponseWriter, status int, msg string) { httpapi.Error(w, status, msg) }

@@ -9,14 +9,13 @@ package api
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
-	"strings"
 
 	"github.com/gorilla/mux"
 	"go.uber.org/zap"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/agoraproject/agora/internal/httpapi"
 	"github.com/agoraproject/agora/internal/telemetry"
 	"github.com/agoraproject/agora/master"
 	"github.com/agoraproject/agora/proto/codec"
@@ -67,64 +66,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.router.S
 // SetMaxBodyBytes changes the request body limit.
 func (h *Handler) SetMaxBodyBytes(n int64) { h.maxBodyBytes = n }
 
-// negotiate picks the request and response codecs of a v1 API call,
-// answering 405, 400, 415 or 406 itself when it cannot.
-func negotiate(w http.ResponseWriter, r *http.Request) (req, resp codec.Codec, ok bool) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		httpError(w, http.StatusMethodNotAllowed, "Expecting a 'POST' request, received '"+r.Method+"'")
-		return nil, nil, false
-	}
-	ct := r.Header.Get("Content-Type")
-	if strings.TrimSpace(ct) == "" {
-		httpError(w, http.StatusBadRequest, "Expecting 'Content-Type' to be present")
-		return nil, nil, false
-	}
-	req, err := codec.ForContentType(ct)
-	if err != nil {
-		httpError(w, http.StatusUnsupportedMediaType, "Expecting 'Content-Type' of application/json or application/x-protobuf: "+err.Error())
-		return nil, nil, false
-	}
-	// Like Mesos, a request without Accept gets JSON back.
-	resp, err = codec.ForAccept(r.Header.Get("Accept"), codec.JSON)
-	if err != nil {
-		httpError(w, http.StatusNotAcceptable, "Expecting 'Accept' to allow application/json or application/x-protobuf")
-		return nil, nil, false
-	}
-	return req, resp, true
-}
-
-// readBody reads a bounded request body, answering 413 when it is too big.
-func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBodyBytes))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			httpError(w, http.StatusRequestEntityTooLarge, "Request body exceeds the limit of "+itoa(h.maxBodyBytes)+" bytes")
-			return nil, false
-		}
-		httpError(w, http.StatusBadRequest, "Failed to read request body: "+err.Error())
-		return nil, false
-	}
-	return body, true
-}
-
-// decodeCall negotiates codecs, reads the bounded body and decodes it into
-// call, answering the client itself when any step fails.
+// decodeCall reads and decodes a v1 call; see httpapi.DecodeCall.
 func (h *Handler) decodeCall(w http.ResponseWriter, r *http.Request, call proto.Message, what string) (codec.Codec, bool) {
-	reqCodec, respCodec, ok := negotiate(w, r)
-	if !ok {
-		return nil, false
-	}
-	body, ok := h.readBody(w, r)
-	if !ok {
-		return nil, false
-	}
-	if err := reqCodec.Unmarshal(body, call); err != nil {
-		httpError(w, http.StatusBadRequest, "Failed to parse body into "+what+": "+err.Error())
-		return nil, false
-	}
-	return respCodec, true
+	return httpapi.DecodeCall(w, r, call, httpapi.DecodeOptions{MaxBody: h.maxBodyBytes, What: what})
 }
 
 // writeError maps an error from the master to an HTTP status, once.
@@ -149,9 +93,4 @@ func writeError(w http.ResponseWriter, err error) {
 	}
 }
 
-func httpError(w http.ResponseWriter, status int, msg string) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_, _ = io.WriteString(w, msg)
-}
+func httpError(w http.ResponseWriter, status int, msg string) { httpapi.Error(w, status, msg) }
