@@ -1,14 +1,19 @@
 // Command agora is the single Agora binary: `agora master`, `agora agent`
-// and `agora dev` (a master and an agent in one process). Flags follow
-// Mesos's names so operators' habits carry over.
+// and `agora dev` (a master and an agent in one process), the bundled
+// frameworks, and the operator CLI (`agora status`, `agora tasks`, ...).
+// Flags follow Mesos's names so operators' habits carry over.
 package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/agoraproject/agora/internal/cli"
 )
 
 type command struct {
@@ -26,6 +31,15 @@ func commands() []command {
 	}
 }
 
+// allCommands is the servers' commands followed by the operator CLI's.
+func allCommands() []command {
+	cmds := commands()
+	for _, v := range cli.Verbs(cli.OSEnv()) {
+		cmds = append(cmds, command{v.Name, v.Summary, v.Run})
+	}
+	return cmds
+}
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -33,9 +47,12 @@ func main() {
 		usage()
 		os.Exit(2)
 	}
-	for _, c := range commands() {
+	for _, c := range allCommands() {
 		if c.name == os.Args[1] {
 			if err := c.run(ctx, os.Args[2:]); err != nil {
+				if errors.Is(err, flag.ErrHelp) {
+					return // the flag set printed the usage
+				}
 				fmt.Fprintf(os.Stderr, "agora %s: %v\n", c.name, err)
 				os.Exit(1)
 			}
@@ -51,8 +68,8 @@ func main() {
 
 func usage() {
 	fmt.Fprintln(os.Stderr, "usage: agora <command> [flags]\n\ncommands:")
-	for _, c := range commands() {
-		fmt.Fprintf(os.Stderr, "  %-8s %s\n", c.name, c.summary)
+	for _, c := range allCommands() {
+		fmt.Fprintf(os.Stderr, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(os.Stderr, "\nRun 'agora <command> --help' for the flags of a command.")
 }
