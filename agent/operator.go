@@ -18,7 +18,8 @@ import (
 const maxOperatorBody = 1 << 20
 
 // operatorAPI serves the agent operator API, POST /api/v1: GET_HEALTH,
-// GET_FLAGS, GET_VERSION and GET_CONTAINERS, in JSON or protobuf, with
+// GET_FLAGS, GET_VERSION, GET_METRICS, LIST_FILES, READ_FILE and
+// GET_CONTAINERS, in JSON or protobuf, with
 // Mesos's status codes for malformed requests (405, 400, 415, 406). Calls
 // Agora does not implement get 501.
 func (a *Agent) operatorAPI(w http.ResponseWriter, r *http.Request) {
@@ -42,6 +43,22 @@ func (a *Agent) operatorAPI(w http.ResponseWriter, r *http.Request) {
 		defer cancel()
 		resp = &agentapi.Response{Type: agentapi.Response_GET_CONTAINERS.Enum(),
 			GetContainers: a.getContainers(ctx, call.GetGetContainers().GetShowNested())}
+	case agentapi.Call_GET_METRICS:
+		resp = &agentapi.Response{Type: agentapi.Response_GET_METRICS.Enum(), GetMetrics: a.operatorMetrics(r.Context())}
+	case agentapi.Call_LIST_FILES:
+		list, err := a.listFiles(call.GetListFiles())
+		if err != nil {
+			operatorError(w, err.(*filesError).status, err.Error())
+			return
+		}
+		resp = &agentapi.Response{Type: agentapi.Response_LIST_FILES.Enum(), ListFiles: list}
+	case agentapi.Call_READ_FILE:
+		data, err := a.readFile(call.GetReadFile())
+		if err != nil {
+			operatorError(w, err.(*filesError).status, err.Error())
+			return
+		}
+		resp = &agentapi.Response{Type: agentapi.Response_READ_FILE.Enum(), ReadFile: data}
 	case agentapi.Call_UNKNOWN:
 		operatorError(w, http.StatusBadRequest, "Expecting 'type' to be present and one of the agent call types")
 		return

@@ -61,12 +61,16 @@ func (m *Master) subscribeAgent(sub *agentpb.Call_Subscribe, remoteIP string) (*
 	now := m.cfg.Clock.Now()
 	info := sub.GetAgentInfo()
 	id := info.GetId().GetValue()
+	if m.ops.gone[id] {
+		return m.refuseGoneAgent(id), nil
+	}
 	a := m.agents[id]
 	if id == "" {
 		id = fmt.Sprintf("%s-S%d", m.id, m.nextAgent)
 		m.nextAgent++
 	}
 	conn := newConn[*agentpb.Event](m.newStreamID(), m.cfg.EventBuffer)
+	added := a == nil || a.state == agentUnreachable
 	if a == nil {
 		a = &agentRecord{id: id, registeredAt: now, tasks: map[taskKey]*taskRecord{}}
 		m.agents[id] = a
@@ -104,6 +108,9 @@ func (m *Master) subscribeAgent(sub *agentpb.Call_Subscribe, remoteIP string) (*
 		Type:       agentpb.Event_SUBSCRIBED.Enum(),
 		Subscribed: &agentpb.Event_Subscribed{AgentId: &mesos.AgentID{Value: &id}, PingIntervalSeconds: &interval},
 	})
+	if added {
+		m.publishAgentAdded(a)
+	}
 	m.reconcileAgentTasks(a, sub)
 	m.reconcileAgentExecutors(a, sub)
 	for key, policy := range a.pendingKills {
@@ -210,6 +217,7 @@ func (m *Master) markUnreachable(a *agentRecord, now time.Time) {
 	a.unreachableAt = now
 	m.rescindAgentOffers(a, now, false)
 	m.alloc.RemoveAgent(a.id)
+	m.publishAgentRemoved(a.id)
 	for key, t := range a.tasks {
 		f := m.frameworks[key.framework]
 		if f == nil {

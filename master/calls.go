@@ -180,6 +180,7 @@ func (m *Master) updateFramework(f *frameworkRecord, u *scheduler.Call_UpdateFra
 		f.suppressed[r] = true
 	}
 	m.alloc.UpdateFramework(f.id, roles, u.GetSuppressedRoles())
+	m.publishFramework(f, false)
 	// Offers allocated to a role the framework left are rescinded.
 	now := m.cfg.Clock.Now()
 	for _, o := range m.book.ForFramework(f.id) {

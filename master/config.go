@@ -38,6 +38,9 @@ type Config struct {
 	// TickInterval is the resolution of the master's timers.
 	TickInterval time.Duration
 
+	// Weights are roles' weights (--weights); UPDATE_WEIGHTS changes them.
+	Weights map[string]float64
+
 	// Flags are the command-line flags as given, reported by /master/state.
 	Flags map[string]string
 
@@ -97,6 +100,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxCompletedTasksPerFramework < 0 || c.MaxCompletedFrameworks < 0 {
 		errs = append(errs, errors.New("completed history bounds must not be negative"))
+	}
+	if err := validateWeightsConfig(c.Weights); err != nil {
+		errs = append(errs, err)
 	}
 	if c.Clock == nil {
 		c.Clock = realClock{}

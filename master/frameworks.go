@@ -102,6 +102,7 @@ func (m *Master) subscribeFramework(info *mesos.FrameworkInfo, roles []string, m
 	f.disconnectedAt = time.Time{}
 	m.alloc.SetFrameworkActive(id, true)
 	m.fullAllocation = true
+	m.publishFramework(f, f.reregisteredAt.IsZero())
 
 	heartbeat := m.cfg.HeartbeatInterval.Seconds()
 	conn.send(&scheduler.Event{
@@ -135,6 +136,7 @@ func (m *Master) disconnectFramework(f *frameworkRecord, why string) {
 	m.alloc.SetFrameworkActive(f.id, false)
 	// A disconnected framework cannot use its offers; give them back.
 	m.recoverOffers(f, now)
+	m.publishFramework(f, false)
 	// Removal, even with a zero failover timeout, waits for the next tick
 	// (expireFrameworks): callers in the middle of handling this framework
 	// (a send that found its queue full) must not see it vanish.
@@ -206,6 +208,7 @@ func (m *Master) removeFramework(f *frameworkRecord, why string) {
 	if over := len(m.completedFrameworks) - m.cfg.MaxCompletedFrameworks; over > 0 {
 		m.completedFrameworks = m.completedFrameworks[over:]
 	}
+	m.publishFrameworkRemoved(f)
 	m.log.Info("framework removed", zap.String("framework_id", f.id), zap.String("reason", why))
 }
 
@@ -216,6 +219,7 @@ func (m *Master) sendHeartbeats() {
 			m.sendFramework(f, hb)
 		}
 	}
+	m.publishHeartbeat()
 }
 
 // sendFramework queues an event; a framework too far behind is disconnected

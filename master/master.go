@@ -58,6 +58,8 @@ type Master struct {
 	nextHeartbeat  time.Time
 
 	metrics counters
+	// ops is the operator API's state: subscribers, weights, gone agents.
+	ops operatorHub
 }
 
 // New builds a master; Run starts it.
@@ -78,8 +80,10 @@ func New(cfg Config) (*Master, error) {
 		alloc:       allocator.New(allocator.Config{}),
 		book:        offers.NewBook(id),
 		dirtyAgents: make(map[string]struct{}),
+		ops:         newOperatorHub(),
 	}
 	m.info = masterInfo(id, cfg)
+	m.applyConfiguredWeights()
 	return m, nil
 }
 
@@ -191,6 +195,7 @@ func (m *Master) shutdown() {
 			a.conn.close()
 		}
 	}
+	m.closeOperatorStreams()
 	m.log.Info("master stopped")
 }
 

@@ -59,6 +59,7 @@ func (m *Master) reconcileAgentTasks(a *agentRecord, sub *agentpb.Call_Subscribe
 		}
 		f.tasks[key.task] = tr
 		a.tasks[key] = tr
+		m.publishTaskAdded(tr)
 	}
 	for key, t := range a.tasks {
 		if reported[key] {
@@ -103,6 +104,7 @@ func (m *Master) recoverFramework(id string, info *mesos.FrameworkInfo) *framewo
 	m.frameworks[id] = f
 	m.alloc.AddFramework(id, roles, nil)
 	m.alloc.SetFrameworkActive(id, false)
+	m.publishFramework(f, true)
 	m.log.Info("framework recovered from agent report", zap.String("framework_id", id))
 	return f
 }

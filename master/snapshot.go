@@ -13,9 +13,11 @@ import (
 // only copies record values into it (the protobuf messages they point to
 // are never mutated); sums are computed afterwards, off the loop.
 type State struct {
-	Info                *mesos.MasterInfo
-	Start               time.Time
-	Flags               map[string]string
+	Info  *mesos.MasterInfo
+	Start time.Time
+	Flags map[string]string
+	// Weights are the roles' weights that differ from 1.
+	Weights             map[string]float64
 	Agents              []AgentView
 	Frameworks          []FrameworkView
 	CompletedFrameworks []FrameworkView
@@ -35,7 +37,6 @@ type AgentView struct {
 	ReregisteredAt time.Time
 	Version        string
 	WorkDir        string // "" when the agent did not report it
-	tasks          []taskRecord
 }
 
 // FrameworkView is one framework in a State.
@@ -87,18 +88,16 @@ func (m *Master) State(ctx context.Context) (*State, error) {
 }
 
 func (m *Master) copyState() *State {
-	s := &State{Info: m.info, Start: m.start, Flags: m.cfg.Flags}
+	s := &State{Info: m.info, Start: m.start, Flags: m.cfg.Flags, Weights: m.copyWeights()}
 	s.Agents = make([]AgentView, 0, len(m.agents))
 	for _, a := range m.agents {
 		v := AgentView{
 			ID: a.id, PID: a.pid, Info: a.info, Total: a.total, Connected: a.state == agentConnected,
 			Unreachable: a.state == agentUnreachable, RegisteredAt: a.registeredAt,
 			ReregisteredAt: a.reregisteredAt, Version: a.version, WorkDir: a.workDir,
-			tasks: make([]taskRecord, 0, len(a.tasks)),
 		}
-		for _, t := range a.tasks {
-			v.tasks = append(v.tasks, *t)
-		}
+		// An agent's tasks are all in their frameworks' records, which are
+		// copied below once; summarize sums them per agent.
 		s.Agents = append(s.Agents, v)
 	}
 	offersByFramework := map[string][]OfferView{}
@@ -139,14 +138,20 @@ func taskView(t *taskRecord) TaskView {
 	}
 }
 
-// summarize computes resource sums and orders everything by ID.
+// summarize computes resource sums and orders everything by ID. Sums are
+// taken once over all the items they cover (one pool per sum, not one per
+// task), which keeps 100,000 tasks in the tens of milliseconds.
 func (s *State) summarize() {
 	offeredByAgent := map[string][]*mesos.Resource{}
+	usedByAgent := map[string][]*mesos.Resource{}
 	for i := range s.Frameworks {
 		f := &s.Frameworks[i]
+		var used []*mesos.Resource
 		for _, t := range f.Tasks {
-			f.Used = resources.Add(f.Used, resources.StripAllocation(resources.Add(t.Resources, t.executorResources)))
+			used = append(append(used, t.Resources...), t.executorResources...)
+			usedByAgent[t.AgentID] = append(append(usedByAgent[t.AgentID], t.Resources...), t.executorResources...)
 		}
+		f.Used = sumStripped(used)
 		for _, o := range f.Offers {
 			r := resources.StripAllocation(o.Resources)
 			f.Offered = resources.Add(f.Offered, r)
@@ -156,13 +161,19 @@ func (s *State) summarize() {
 	}
 	for i := range s.Agents {
 		a := &s.Agents[i]
-		for _, t := range a.tasks {
-			a.Used = resources.Add(a.Used, resources.StripAllocation(resources.Add(t.resources, t.executorResources)))
-		}
+		a.Used = sumStripped(usedByAgent[a.ID])
 		a.Offered = offeredByAgent[a.ID]
-		a.tasks = nil
 	}
 	s.addExecutorUse()
 	sort.Slice(s.Agents, func(i, j int) bool { return s.Agents[i].ID < s.Agents[j].ID })
 	sort.Slice(s.Frameworks, func(i, j int) bool { return s.Frameworks[i].ID < s.Frameworks[j].ID })
+}
+
+// sumStripped adds rs up without allocation info. Items of different
+// allocation roles stay apart in the first sum and merge in the second.
+func sumStripped(rs []*mesos.Resource) []*mesos.Resource {
+	if len(rs) == 0 {
+		return nil
+	}
+	return resources.Normalize(resources.StripAllocation(resources.Add(nil, rs)))
 }

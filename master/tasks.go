@@ -25,6 +25,7 @@ func (m *Master) updateTask(f *frameworkRecord, t *taskRecord, status *mesos.Tas
 	// snapshot may still be reading.
 	t.statuses = append(t.statuses[:len(t.statuses):len(t.statuses)], status)
 	t.latest = status
+	m.publishTaskUpdated(t, status)
 	if !cluster.IsTerminal(t.state) {
 		return true
 	}

@@ -20,5 +20,10 @@ echo "== master memory (10k agents, 100k tasks)"
 out=$(run -bench 'BenchmarkMasterMemory$' -benchtime 1x -count 1 ./master/)
 echo "$out" | awk '$1=="BenchmarkMasterMemory" {for (i=1;i<=NF;i++) if ($i ~ /^B\//) print $(i-1), $i}'
 
+echo "== Chronos schedules: After() on 10,000 schedules ($count runs)"
+out=$(run -bench 'BenchmarkAfter10kSchedules$' -count "$count" ./frameworks/chronos/schedule/)
+ns=$(echo "$out" | awk '$1=="BenchmarkAfter10kSchedules" {print $3}' | median)
+echo "BenchmarkAfter10kSchedules: median $ns ns/op"
+
 echo "== Mesos JSON encoding vs protojson"
 run -bench 'Marshal' -count 1 ./proto/mesosjson/ | grep -E '^Benchmark' || true

@@ -3,7 +3,9 @@
 # protoc (Debian's protobuf-compiler) for the generated-code drift check;
 # Docker (docker.io) and a static busybox, from which the Docker
 # containerizer's tests build their image (no registry is reachable), and
-# starts dockerd when no engine answers.
+# starts dockerd when no engine answers; ZooKeeper (Debian's zookeeper, with
+# a JRE), which the store and election tests start as real servers; Chromium,
+# which drives the web UI in integration/webui_test.go.
 # Run as root. Under CI=true a component that cannot be installed fails the
 # run; elsewhere it is reported and the dependent checks fail on their own.
 set -euo pipefail
@@ -12,6 +14,9 @@ need_apt=()
 command -v protoc >/dev/null 2>&1 || need_apt+=(protobuf-compiler)
 command -v dockerd >/dev/null 2>&1 || need_apt+=(docker.io)
 dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' || need_apt+=(busybox-static)
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+zk_script=/usr/share/zookeeper/bin/zkServer.sh
+{ [ -x "$zk_script" ] && command -v java >/dev/null 2>&1; } || need_apt+=(zookeeper)
 
 if [ "${#need_apt[@]}" -gt 0 ]; then
 	if [ "$(id -u)" -ne 0 ]; then
@@ -23,6 +28,16 @@ if [ "${#need_apt[@]}" -gt 0 ]; then
 	apt-get install -y --no-install-recommends "${need_apt[@]}" >/tmp/agora-apt.log 2>&1 ||
 		{ apt-get update >>/tmp/agora-apt.log 2>&1 && apt-get install -y --no-install-recommends "${need_apt[@]}" >>/tmp/agora-apt.log 2>&1; } ||
 		{ echo "ensure-deps: apt-get failed; see /tmp/agora-apt.log" >&2; tail -20 /tmp/agora-apt.log >&2; exit 1; }
+fi
+
+if ! { [ -x "$zk_script" ] && command -v java >/dev/null 2>&1; }; then
+	echo "ensure-deps: ZooKeeper ($zk_script and java) is not installed; its tests will skip" >&2
+	if [ "${CI:-}" = "true" ]; then exit 1; fi
+fi
+
+if ! command -v chromium >/dev/null 2>&1; then
+	echo "ensure-deps: chromium is not installed; the web UI's browser test will skip" >&2
+	if [ "${CI:-}" = "true" ]; then exit 1; fi
 fi
 
 # A Docker engine for the Docker containerizer's tests: start one in the

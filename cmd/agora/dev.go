@@ -19,6 +19,8 @@ func runDev(ctx context.Context, args []string) error {
 	workDir := fs.String("work_dir", "", "work directory (default: a fresh temporary directory)")
 	res := fs.String("resources", "", "agent resources overriding detection")
 	logLevel := fs.String("logging_level", "INFO", "log level")
+	marathonPort := fs.Int("marathon_port", 8080, "port of the bundled Marathon's REST API (-1 disables it)")
+	chronosPort := fs.Int("chronos_port", 4400, "port of the bundled Chronos's REST API (-1 disables it)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -49,7 +51,8 @@ func runDev(ctx context.Context, args []string) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	masterReady := make(chan string, 1)
-	errc := make(chan error, 2)
+	errc := make(chan error, 8)
+	running := 2 // components sending on errc when they stop
 	go func() {
 		errc <- startMaster(ctx, mf, flagValues(mfs), log.Named("dev"), level, func(a string) { masterReady <- a })
 	}()
@@ -64,19 +67,35 @@ func runDev(ctx context.Context, args []string) error {
 	go func() { errc <- startAgent(ctx, af, log.Named("dev"), level, func(a string) { agentReady <- a }) }()
 	select {
 	case agentAddr := <-agentReady:
+		marathonAddr, err := startDevMarathon(ctx, *marathonPort, masterAddr, filepath.Join(dir, "marathon"), log, errc, &running)
+		if err != nil {
+			return err
+		}
+		chronosAddr, err := startDevChronos(ctx, *chronosPort, masterAddr, filepath.Join(dir, "chronos"), log, errc, &running)
+		if err != nil {
+			return err
+		}
 		fmt.Printf("\nAgora dev cluster is up (work dir %s)\n", dir)
 		fmt.Printf("  master:          http://%s\n", masterAddr)
 		fmt.Printf("  scheduler API:   http://%s/api/v1/scheduler\n", masterAddr)
 		fmt.Printf("  state:           http://%s/master/state\n", masterAddr)
 		fmt.Printf("  metrics:         http://%s/metrics/snapshot (Prometheus: /metrics)\n", masterAddr)
 		fmt.Printf("  agent:           http://%s/state\n", agentAddr)
+		if marathonAddr != "" {
+			fmt.Printf("  marathon:        http://%s/v2/apps\n", marathonAddr)
+		}
+		if chronosAddr != "" {
+			fmt.Printf("  chronos:         http://%s/v1/scheduler/jobs\n", chronosAddr)
+		}
 		fmt.Printf("Try: go run ./examples/batch --master %s --tasks 5 --cmd 'echo hello from $MESOS_TASK_ID'\n\n", masterAddr)
 	case err := <-errc:
 		return err
 	}
 	err = <-errc
 	cancel()
-	<-errc
+	for i := 1; i < running; i++ {
+		<-errc
+	}
 	if err != nil {
 		log.Error("dev cluster stopped", zap.Error(err))
 	}

@@ -26,6 +26,8 @@ func commands() []command {
 	return []command{
 		{"master", "run a master", runMaster},
 		{"agent", "run an agent", runAgent},
+		{"marathon", "run the Marathon-compatible framework", runMarathon},
+		{"chronos", "run the Chronos-compatible framework", runChronos},
 		{"dev", "run a master and an agent in one process on 127.0.0.1", runDev},
 		{"version", "print the version", runVersion},
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 
 	"go.uber.org/zap"
 
@@ -37,6 +38,11 @@ func bindMasterFlags(fs *flag.FlagSet) *masterFlags {
 	fs.IntVar(&c.MaxCompletedFrameworks, "max_completed_frameworks", c.MaxCompletedFrameworks, "completed frameworks kept for the state endpoints")
 	fs.IntVar(&c.MaxCompletedTasksPerFramework, "max_completed_tasks_per_framework", c.MaxCompletedTasksPerFramework, "completed tasks kept per framework")
 	fs.StringVar(&mf.logLevel, "logging_level", "INFO", "log level: DEBUG, INFO, WARNING or ERROR")
+	fs.Func("weights", "role weights as role1=weight1,role2=weight2 (UPDATE_WEIGHTS changes them at run time)", func(v string) error {
+		w, err := parseWeights(v)
+		c.Weights = w
+		return err
+	})
 	fs.Int64Var(&mf.maxBodyBytes, "max_request_body_bytes", api.DefaultMaxBodyBytes, "largest accepted request body; larger ones get 413")
 	return mf
 }
@@ -88,4 +94,25 @@ func runMaster(ctx context.Context, args []string) error {
 	}
 	defer log.Sync()
 	return startMaster(ctx, mf, flagValues(fs), log, level, nil)
+}
+
+// parseWeights reads Mesos's --weights: role=weight pairs separated by
+// commas.
+func parseWeights(v string) (map[string]float64, error) {
+	out := map[string]float64{}
+	for _, pair := range strings.Split(v, ",") {
+		if pair = strings.TrimSpace(pair); pair == "" {
+			continue
+		}
+		role, weight, ok := strings.Cut(pair, "=")
+		if !ok {
+			return nil, fmt.Errorf("%q is not role=weight", pair)
+		}
+		w, err := strconv.ParseFloat(strings.TrimSpace(weight), 64)
+		if err != nil {
+			return nil, fmt.Errorf("weight of role %q: %v", role, err)
+		}
+		out[strings.TrimSpace(role)] = w
+	}
+	return out, nil
 }

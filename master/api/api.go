@@ -1,5 +1,6 @@
-// Package api adapts the master to HTTP: the Mesos v1 scheduler API, Agora's
-// agent protocol and the read-only endpoints tools rely on (/master/state,
+// Package api adapts the master to HTTP: the Mesos v1 scheduler and
+// operator APIs, Agora's agent protocol and the read-only endpoints tools
+// rely on (/master/state,
 // /metrics/snapshot, /health, /version, /master/redirect), /metrics in
 // Prometheus's format and /logging/toggle. Handlers decode,
 // call the master, encode, and map errors to status codes in one place.
@@ -18,6 +19,7 @@ import (
 	"github.com/agoraproject/agora/internal/httpapi"
 	"github.com/agoraproject/agora/internal/telemetry"
 	"github.com/agoraproject/agora/master"
+	"github.com/agoraproject/agora/master/webui"
 	"github.com/agoraproject/agora/proto/codec"
 )
 
@@ -31,6 +33,7 @@ type Handler struct {
 	maxBodyBytes int64
 	router       *mux.Router
 	logToggle    *telemetry.LogToggle // set by SetLogLevel
+	logLevel     *zap.AtomicLevel     // set by SetLogLevel
 }
 
 // New builds the master's HTTP handler.
@@ -43,6 +46,8 @@ func New(m *master.Master, log *zap.Logger) *Handler {
 	r.HandleFunc("/api/v1/scheduler", h.scheduler)
 	r.HandleFunc("/master/api/v1/scheduler", h.scheduler)
 	r.HandleFunc("/agora/v1/agent", h.agent)
+	r.HandleFunc("/api/v1", h.operator)
+	r.HandleFunc("/master/api/v1", h.operator)
 	for _, p := range []string{"/master/state", "/master/state.json", "/state", "/state.json"} {
 		r.HandleFunc(p, h.state).Methods(http.MethodGet, http.MethodHead)
 	}
@@ -57,6 +62,8 @@ func New(m *master.Master, log *zap.Logger) *Handler {
 	r.HandleFunc("/version", h.version).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/master/redirect", h.redirect).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/redirect", h.redirect).Methods(http.MethodGet, http.MethodHead)
+	h.registerAgentFiles(r) // agentfiles.go
+	webui.Register(r)
 	return h
 }
 

@@ -23,6 +23,7 @@ func newMetricsHandler(m *master.Master) http.Handler {
 // level. Without it the endpoint answers 503.
 func (h *Handler) SetLogLevel(level zap.AtomicLevel) {
 	h.logToggle = telemetry.NewLogToggle(level)
+	h.logLevel = &level
 }
 
 func (h *Handler) loggingToggle(w http.ResponseWriter, r *http.Request) {

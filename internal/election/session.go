@@ -1,0 +1,251 @@
+package election
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"path"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+	"go.uber.org/zap"
+)
+
+// session is one ZooKeeper session plus what the election needs to know
+// about it that the client does not expose: when the server was last heard
+// from, and the session timeout the server granted.
+type session struct {
+	conn      *zk.Conn
+	requested time.Duration
+	lastRead  atomic.Int64 // unix nanos
+	granted   atomic.Int64 // ms, from the connect response; 0 until then
+	// ended is closed when the server reports the session expired.
+	ended     chan struct{}
+	endedOnce atomic.Bool
+	// up is signalled when the session is established.
+	up chan struct{}
+}
+
+func connect(servers []string, timeout time.Duration, log *zap.Logger) (*session, error) {
+	s := &session{requested: timeout, ended: make(chan struct{}), up: make(chan struct{}, 1)}
+	s.lastRead.Store(time.Now().UnixNano())
+	conn, _, err := zk.Connect(servers, timeout,
+		zk.WithLogger(zkLogger{log}), zk.WithLogInfo(false),
+		zk.WithDialer(s.dial),
+		zk.WithEventCallback(func(ev zk.Event) {
+			if ev.Type != zk.EventSession {
+				return
+			}
+			switch ev.State {
+			case zk.StateExpired:
+				if s.endedOnce.CompareAndSwap(false, true) {
+					close(s.ended)
+				}
+			case zk.StateHasSession:
+				select {
+				case s.up <- struct{}{}:
+				default:
+				}
+			}
+		}))
+	if err != nil {
+		return nil, err
+	}
+	s.conn = conn
+	return s, nil
+}
+
+// waitUp waits for the session to be established.
+func (s *session) waitUp(ctx context.Context) error {
+	if s.conn.State() == zk.StateHasSession {
+		return nil
+	}
+	select {
+	case <-s.up:
+		return nil
+	case <-s.ended:
+		return errors.New("session expired")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// timeout is the session timeout the server granted (it clamps the
+// requested one to [2, 20] ticks), or the requested one before that.
+func (s *session) timeout() time.Duration {
+	if ms := s.granted.Load(); ms > 0 {
+		return time.Duration(ms) * time.Millisecond
+	}
+	return s.requested
+}
+
+func (s *session) lastContact() time.Time { return time.Unix(0, s.lastRead.Load()) }
+
+func (s *session) close() { s.conn.Close() }
+
+// dial wraps connections so every read from the server marks contact, and
+// reads the granted timeout from the connect response.
+func (s *session) dial(network, addr string, timeout time.Duration) (net.Conn, error) {
+	c, err := net.DialTimeout(network, addr, timeout)
+	if err != nil {
+		return nil, err
+	}
+	return &contactConn{Conn: c, s: s}, nil
+}
+
+// contactConn records reads. The first bytes a server sends on a
+// connection are the connect response: int32 length, int32 protocol
+// version, int32 timeout in ms, then the session id and password.
+type contactConn struct {
+	net.Conn
+	s    *session
+	head [12]byte
+	got  int
+}
+
+func (c *contactConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if n > 0 {
+		c.s.lastRead.Store(time.Now().UnixNano())
+		if c.got < len(c.head) {
+			c.got += copy(c.head[c.got:], b[:n])
+			if c.got == len(c.head) {
+				if ms := int32(binary.BigEndian.Uint32(c.head[8:12])); ms > 0 {
+					c.s.granted.Store(int64(ms))
+				}
+			}
+		}
+	}
+	return n, err
+}
+
+// call runs a ZooKeeper request, giving up when ctx ends: the client's
+// requests take no context.
+func call[T any](ctx context.Context, f func() (T, error)) (T, error) {
+	type result struct {
+		v   T
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		v, err := f()
+		ch <- result{v, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.v, r.err
+	case <-ctx.Done():
+		var zero T
+		return zero, ctx.Err()
+	}
+}
+
+// ensurePath creates p and its missing ancestors as persistent znodes.
+func ensurePath(ctx context.Context, conn *zk.Conn, p string, acl []zk.ACL) error {
+	if p == "/" || p == "" {
+		return nil
+	}
+	ok, err := call(ctx, func() (bool, error) { ok, _, err := conn.Exists(p); return ok, err })
+	if err != nil || ok {
+		return err
+	}
+	if err := ensurePath(ctx, conn, path.Dir(p), acl); err != nil {
+		return err
+	}
+	_, err = call(ctx, func() (string, error) { return conn.Create(p, nil, 0, acl) })
+	if err != nil && !errors.Is(err, zk.ErrNodeExists) {
+		return fmt.Errorf("create %s: %w", p, err)
+	}
+	return nil
+}
+
+// leaderState is what a watch of the election path last saw.
+type leaderState struct {
+	name string // leader's child name, "" when none
+	data []byte
+}
+
+// watchLeader follows the lowest contender under dir until ctx ends or the
+// session fails, calling report each time the leader changes (and once at
+// the start). With self set it returns errGone when that znode disappears.
+func watchLeader(ctx context.Context, conn *zk.Conn, dir, prefix, self string, report func(leaderState)) error {
+	var last *leaderState
+	for {
+		type res struct {
+			kids []string
+			ch   <-chan zk.Event
+		}
+		r, err := call(ctx, func() (res, error) { k, _, ch, err := conn.ChildrenW(dir); return res{k, ch}, err })
+		if errors.Is(err, zk.ErrNoNode) && self == "" {
+			// Nobody has contended yet; watch for the directory.
+			var e res
+			e, err = call(ctx, func() (res, error) {
+				ok, _, ch, err := conn.ExistsW(dir)
+				if ok {
+					ch = nil
+				}
+				return res{nil, ch}, err
+			})
+			if err == nil && e.ch == nil {
+				continue // created meanwhile
+			}
+			r = e
+		}
+		if err != nil {
+			return err
+		}
+		cands := candidates(r.kids, prefix)
+		if self != "" && !containsName(cands, self) {
+			return errGone
+		}
+		cur := leaderState{}
+		if len(cands) > 0 {
+			cur.name = cands[0].Name
+			if cur.name == self {
+				cur.data = nil // the caller knows its own data
+			} else if last != nil && last.name == cur.name {
+				cur.data = last.data
+			} else {
+				data, err := call(ctx, func() ([]byte, error) { d, _, err := conn.Get(dir + "/" + cur.name); return d, err })
+				if errors.Is(err, zk.ErrNoNode) {
+					continue // gone meanwhile; look again
+				}
+				if err != nil {
+					return err
+				}
+				cur.data = data
+			}
+		}
+		if last == nil || last.name != cur.name {
+			report(cur)
+			last = &cur
+		}
+		select {
+		case ev := <-r.ch:
+			if ev.Err != nil {
+				return ev.Err
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+var errGone = errors.New("own znode disappeared")
+
+func containsName(cands []candidate, name string) bool {
+	for _, c := range cands {
+		if c.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// zkLogger sends the ZooKeeper client's messages to zap at debug level.
+type zkLogger struct{ log *zap.Logger }
+
+func (l zkLogger) Printf(format string, args ...any) { l.log.Debug(fmt.Sprintf(format, args...)) }

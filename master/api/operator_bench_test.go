@@ -1,0 +1,238 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/agoraproject/agora/master"
+	"github.com/agoraproject/agora/proto/agora/agentpb"
+	"github.com/agoraproject/agora/proto/codec"
+	mesos "github.com/agoraproject/agora/proto/mesos/v1"
+	masterpb "github.com/agoraproject/agora/proto/mesos/v1/master"
+	"github.com/agoraproject/agora/proto/mesos/v1/scheduler"
+	"github.com/agoraproject/agora/proto/resources"
+)
+
+// bigCluster is a master holding 10,000 agents and 100,000 RUNNING tasks,
+// built through the master's real paths (subscribe, offers, ACCEPT,
+// updates), shared by the benchmarks below.
+type bigCluster struct {
+	m       *master.Master
+	h       *Handler
+	agent   *master.AgentStream
+	fwID    string
+	taskID  string
+	buildIn time.Duration
+}
+
+var (
+	bigOnce sync.Once
+	big     *bigCluster
+)
+
+func bigMaster(b *testing.B) *bigCluster {
+	bigOnce.Do(func() { big = buildBigCluster(b, 10000, 10) })
+	if big == nil {
+		b.Fatal("building the cluster failed")
+	}
+	return big
+}
+
+func buildBigCluster(b *testing.B, agents, tasksPerAgent int) *bigCluster {
+	start := time.Now()
+	cfg := master.DefaultConfig()
+	cfg.AllocationInterval = time.Hour
+	cfg.AgentPingTimeout = time.Hour // these agents never answer pings
+	m, err := master.New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background() // lives for the whole benchmark binary
+	go m.Run(ctx)
+	res, _ := resources.Parse("cpus:8;mem:16384;disk:100000;ports:[31000-32000]")
+	streams := make([]*master.AgentStream, agents)
+	for i := range streams {
+		s, err := m.SubscribeAgent(ctx, &agentpb.Call{Type: agentpb.Call_SUBSCRIBE.Enum(), Subscribe: &agentpb.Call_Subscribe{
+			AgentInfo: &mesos.AgentInfo{Hostname: proto.String(fmt.Sprintf("host-%05d", i)), Port: proto.Int32(5051), Resources: res},
+		}}, "10.0.0.1")
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.Events.Drain(nil)
+		streams[i] = s
+	}
+	fw, err := m.SubscribeFramework(ctx, &scheduler.Call{Type: scheduler.Call_SUBSCRIBE.Enum(), Subscribe: &scheduler.Call_Subscribe{
+		FrameworkInfo: &mesos.FrameworkInfo{User: proto.String("u"), Name: proto.String("bench"), FailoverTimeout: proto.Float64(3600)},
+	}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	taskRes, _ := resources.Parse("cpus:0.5;mem:256")
+	launched := 0
+	var batch []*scheduler.Event
+	for launched < agents*tasksPerAgent {
+		select {
+		case <-fw.Events.Ready():
+		case <-time.After(10 * time.Second):
+			b.Fatalf("no offers after %d tasks", launched)
+		}
+		batch = fw.Events.Drain(batch)
+		for _, e := range batch {
+			for _, o := range e.GetOffers().GetOffers() {
+				var tasks []*mesos.TaskInfo
+				for j := 0; j < tasksPerAgent && launched < agents*tasksPerAgent; j++ {
+					id := fmt.Sprintf("task-%07d", launched)
+					launched++
+					tasks = append(tasks, &mesos.TaskInfo{Name: proto.String(id), TaskId: &mesos.TaskID{Value: proto.String(id)},
+						AgentId: o.AgentId, Resources: taskRes, Command: &mesos.CommandInfo{Value: proto.String("sleep 1000")}})
+				}
+				call := &scheduler.Call{FrameworkId: &mesos.FrameworkID{Value: proto.String(fw.FrameworkID)}, Type: scheduler.Call_ACCEPT.Enum(),
+					Accept: &scheduler.Call_Accept{OfferIds: []*mesos.OfferID{o.Id}, Operations: []*mesos.Offer_Operation{{
+						Type: mesos.Offer_Operation_LAUNCH.Enum(), Launch: &mesos.Offer_Operation_Launch{TaskInfos: tasks}}},
+						Filters: &mesos.Filters{RefuseSeconds: proto.Float64(3600)}}}
+				if err := m.FrameworkCall(ctx, fw.StreamID, call); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	}
+	var last *mesos.TaskInfo
+	for _, s := range streams {
+		for _, e := range s.Events.Drain(nil) {
+			t := e.GetRunTask().GetTask()
+			if t == nil {
+				continue
+			}
+			last = t
+			if err := m.AgentCall(ctx, s.StreamID, runningUpdate(s.AgentID, fw.FrameworkID, t.GetTaskId().GetValue())); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	// The framework stream is drained from now on, as a live scheduler's is.
+	go func() {
+		for range fw.Events.Ready() {
+			fw.Events.Drain(nil)
+		}
+	}()
+	agent := streams[len(streams)-1]
+	if last.GetAgentId().GetValue() != agent.AgentID {
+		b.Fatal("the last task is not on the last agent")
+	}
+	go func() {
+		for range agent.Events.Ready() {
+			agent.Events.Drain(nil)
+		}
+	}()
+	return &bigCluster{m: m, h: New(m, nil), agent: agent, fwID: fw.FrameworkID, taskID: last.GetTaskId().GetValue(), buildIn: time.Since(start)}
+}
+
+func runningUpdate(agentID, fwID, taskID string) *agentpb.Call {
+	return &agentpb.Call{Type: agentpb.Call_UPDATE.Enum(), AgentId: &mesos.AgentID{Value: proto.String(agentID)},
+		Update: &agentpb.Call_Update{FrameworkId: &mesos.FrameworkID{Value: proto.String(fwID)}, Status: &mesos.TaskStatus{
+			TaskId: &mesos.TaskID{Value: proto.String(taskID)}, State: mesos.TaskState_TASK_RUNNING.Enum(),
+			Source: mesos.TaskStatus_SOURCE_EXECUTOR.Enum(), Uuid: make([]byte, 16), Timestamp: proto.Float64(1),
+			AgentId: &mesos.AgentID{Value: proto.String(agentID)},
+		}}}
+}
+
+// countingWriter is a ResponseWriter that only counts, so the benchmark
+// measures the master's work rather than a buffer's growth.
+type countingWriter struct {
+	header http.Header
+	status int
+	n      int64
+}
+
+func (w *countingWriter) Header() http.Header         { return w.header }
+func (w *countingWriter) WriteHeader(s int)           { w.status = s }
+func (w *countingWriter) Write(p []byte) (int, error) { w.n += int64(len(p)); return len(p), nil }
+
+func serve(b *testing.B, h http.Handler, method, path, ctype, accept, body string) int64 {
+	r := httptest.NewRequest(method, path, strings.NewReader(body))
+	if ctype != "" {
+		r.Header.Set("Content-Type", ctype)
+		r.Header.Set("Accept", accept)
+	}
+	w := &countingWriter{header: http.Header{}, status: 200}
+	h.ServeHTTP(w, r)
+	if w.status != 200 {
+		b.Fatalf("%s %s: %d", method, path, w.status)
+	}
+	return w.n
+}
+
+// BenchmarkStateReads serves the whole state of 10,000 agents and 100,000
+// tasks: GET_STATE in protobuf and JSON, and /master/state.
+func BenchmarkStateReads(b *testing.B) {
+	c := bigMaster(b)
+	b.Logf("cluster built in %v", c.buildIn)
+	getState, _ := codec.JSON.Marshal(callOf(masterpb.Call_GET_STATE))
+	for _, bc := range []struct{ name, method, path, ctype, accept, body string }{
+		{"GET_STATE/protobuf", http.MethodPost, "/api/v1", codec.MediaTypeJSON, codec.MediaTypeProtobuf, string(getState)},
+		{"GET_STATE/json", http.MethodPost, "/api/v1", codec.MediaTypeJSON, codec.MediaTypeJSON, string(getState)},
+		{"master_state", http.MethodGet, "/master/state", "", "", ""},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			var n int64
+			for i := 0; i < b.N; i++ {
+				n = serve(b, c.h, bc.method, bc.path, bc.ctype, bc.accept, bc.body)
+			}
+			b.ReportMetric(float64(n)/(1<<20), "MiB/response")
+		})
+	}
+}
+
+// BenchmarkUpdateLatencyDuringStateReads measures how long a status
+// update takes to pass through the event loop (AgentCall returns once the
+// loop has applied it) while two clients read GET_STATE back to back,
+// against the same with no readers.
+func BenchmarkUpdateLatencyDuringStateReads(b *testing.B) {
+	c := bigMaster(b)
+	getState, _ := codec.JSON.Marshal(callOf(masterpb.Call_GET_STATE))
+	for _, readers := range []int{0, 2} {
+		b.Run(fmt.Sprintf("readers=%d", readers), func(b *testing.B) {
+			var stop atomic.Bool
+			var wg sync.WaitGroup
+			var reads atomic.Int64
+			for i := 0; i < readers; i++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for !stop.Load() {
+						serve(b, c.h, http.MethodPost, "/api/v1", codec.MediaTypeJSON, codec.MediaTypeProtobuf, string(getState))
+						reads.Add(1)
+					}
+				}()
+			}
+			ctx := context.Background()
+			var lat []time.Duration
+			deadline := time.Now().Add(3 * time.Second)
+			for time.Now().Before(deadline) || len(lat) < 20 {
+				start := time.Now()
+				if err := c.m.AgentCall(ctx, c.agent.StreamID, runningUpdate(c.agent.AgentID, c.fwID, c.taskID)); err != nil {
+					b.Fatal(err)
+				}
+				lat = append(lat, time.Since(start))
+				time.Sleep(2 * time.Millisecond)
+			}
+			stop.Store(true)
+			wg.Wait()
+			sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+			b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+			b.ReportMetric(float64(lat[len(lat)-1].Microseconds())/1000, "max-ms")
+			b.ReportMetric(float64(reads.Load()), "state-reads")
+		})
+	}
+}
