@@ -73,7 +73,9 @@ func runChronos(ctx context.Context, args []string) error {
 
 // switchBackend points the API at the framework of the current leadership
 // term; between terms requests get 503.
-type switchBackend struct{ cur atomic.Pointer[chronos.Framework] }
+type switchBackend struct {
+	cur atomic.Pointer[chronos.Framework]
+}
 
 func (s *switchBackend) get() (*chronos.Framework, error) {
 	if f := s.cur.Load(); f != nil {

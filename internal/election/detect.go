@@ -21,7 +21,6 @@ func Detect(ctx context.Context, servers []string, path, prefix string, log *zap
 	if log == nil {
 		log = zap.NewNop()
 	}
-	log = log.Named("detector")
 	out := make(chan []byte)
 	latest := make(chan []byte, 1) // holds the newest unsent value
 	publish := func(v []byte) {

@@ -86,6 +86,19 @@ func (c *contender) ledTerms() []term {
 	return append([]term(nil), c.terms...)
 }
 
+// firstTerm waits for the recorder to note c's first term.
+func firstTerm(t testing.TB, c *contender) term {
+	t.Helper()
+	for range 200 {
+		if ts := c.ledTerms(); len(ts) > 0 {
+			return ts[0]
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("%s: no term recorded", c.name)
+	return term{}
+}
+
 // waitLeader waits until exactly one of cs leads and all agree on its data.
 func waitLeader(t testing.TB, within time.Duration, cs ...*contender) *contender {
 	t.Helper()
@@ -148,7 +161,7 @@ func TestElection(t *testing.T) {
 		if len(old) != 1 || old[0].to.IsZero() {
 			t.Fatalf("old leader's terms %+v", old)
 		}
-		rise := next.ledTerms()[0].from
+		rise := firstTerm(t, next).from
 		if !old[0].to.Before(rise) {
 			t.Fatalf("overlap: old leader stepped down at %v, new one led at %v", old[0].to.Sub(cut), rise.Sub(cut))
 		}

@@ -120,7 +120,7 @@ func New(cfg Config) (*Elector, error) {
 	}
 	cfg = cfg.withDefaults()
 	cfg.Data = slices.Clone(cfg.Data)
-	e := &Elector{cfg: cfg, log: cfg.Log.Named("election"), changes: make(chan struct{}, 1), acl: zk.WorldACL(zk.PermAll)}
+	e := &Elector{cfg: cfg, log: cfg.Log, changes: make(chan struct{}, 1), acl: zk.WorldACL(zk.PermAll)}
 	if cfg.Auth != "" {
 		user, pass, _ := strings.Cut(cfg.Auth, ":")
 		e.acl = append(zk.DigestACL(zk.PermAll, user, pass), zk.WorldACL(zk.PermRead)...)

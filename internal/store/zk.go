@@ -69,7 +69,6 @@ func OpenZK(u zkurl.URL, log *zap.Logger) (*ZK, error) {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	log = log.Named("store")
 	if len(u.Servers) == 0 {
 		return nil, errors.New("store: zk url has no servers")
 	}

@@ -526,3 +526,32 @@ func TestDirtyTracksChanges(t *testing.T) {
 		t.Fatalf("after a run: %v %v", jobs, prog)
 	}
 }
+
+// A schedule posted with an empty start begins when it is posted; a
+// restarted leader must not move that start to its own restart time, or
+// the stored NextIndex would point at another occurrence.
+func TestRestoreKeepsAnEmptyStart(t *testing.T) {
+	c := runner.New(runner.Config{})
+	posted := t0.Add(123 * time.Millisecond)
+	if err := c.Put(posted, scheduled("a", "R//PT1H")); err != nil {
+		t.Fatal(err)
+	}
+	c.Tick(posted)
+	finish(c, posted, launchAll(c, posted)[0], runner.TaskFinished)
+	before := mustJob(t, c, "a").RemainingSchedule()
+
+	restart := posted.Add(90 * time.Minute) // the occurrence at +1h was missed
+	r, _ := roundTrip(t, c, restart)
+	s := mustJob(t, r, "a")
+	if got := s.RemainingSchedule(); got != before {
+		t.Fatalf("remaining schedule after restore %q, want %q", got, before)
+	}
+	if want := posted.Add(time.Hour); !s.NextRun().Equal(want) {
+		t.Fatalf("next run after restore %v, want %v", s.NextRun(), want)
+	}
+	r.Tick(restart)
+	want := "ct:" + itoa(posted.Add(time.Hour).UnixMilli()) + ":0:a:"
+	if q := queued(r); !slices.Equal(q, []string{want}) {
+		t.Fatalf("after restore queued %v, want the missed occurrence [%s]", q, want)
+	}
+}
