@@ -145,18 +145,15 @@ func jobsList(ctx context.Context, env Env, c *client, asJSON bool) error {
 	return tw.Flush()
 }
 
-// runJSON is one run in a job's history.
+// runJSON is one run in a job's history (Chronos's taskStatHistory).
 type runJSON struct {
-	TaskID   string `json:"taskId"`
-	Status   string `json:"status"`
-	Start    string `json:"start"`
-	End      string `json:"end"`
-	Agent    string `json:"agent"`
-	Host     string `json:"host"`
-	Message  string `json:"message"`
-	Sandbox  string `json:"sandbox"`
-	Attempt  int    `json:"attempt"`
-	Hostname string `json:"hostname"`
+	TaskID    string `json:"taskId"`
+	Status    string `json:"status"`
+	TaskState string `json:"taskState"`
+	Start     string `json:"startTime"`
+	End       string `json:"endTime"`
+	Hostname  string `json:"hostname"`
+	Message   string `json:"message"`
 }
 
 func jobsHistory(ctx context.Context, env Env, c *client, name string, asJSON bool) error {
@@ -170,7 +167,7 @@ func jobsHistory(ctx context.Context, env Env, c *client, name string, asJSON bo
 		return printJSON(env.Stdout, v)
 	}
 	var stat struct {
-		History []runJSON `json:"history"`
+		History []runJSON `json:"taskStatHistory"`
 	}
 	if err := json.Unmarshal(raw, &stat); err != nil {
 		return fmt.Errorf("chronos: job stat answer: %w", err)
@@ -178,11 +175,7 @@ func jobsHistory(ctx context.Context, env Env, c *client, name string, asJSON bo
 	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "START\tEND\tSTATUS\tHOST\tTASK\tMESSAGE")
 	for _, r := range stat.History {
-		host := r.Hostname
-		if host == "" {
-			host = r.Host
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", orDash(r.Start), orDash(r.End), orDash(r.Status), orDash(host), r.TaskID, truncate(r.Message, 60))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", orDash(r.Start), orDash(r.End), orDash(r.Status), orDash(r.Hostname), r.TaskID, truncate(r.Message, 60))
 	}
 	return tw.Flush()
 }
