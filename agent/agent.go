@@ -91,7 +91,7 @@ func New(cfg Config) (*Agent, error) {
 		cfg:        cfg,
 		log:        cfg.Logger.Named("agent"),
 		clock:      cfg.Clock,
-		master:     &masterClient{endpoint: endpoint, http: cfg.HTTPClient},
+		master:     &masterClient{http: cfg.HTTPClient},
 		msgs:       make(chan any, 64),
 		done:       make(chan struct{}),
 		frameworks: map[string]*framework{},
@@ -103,6 +103,7 @@ func New(cfg Config) (*Agent, error) {
 	if a.master.http == nil {
 		a.master.http = newHTTPClient()
 	}
+	a.master.setEndpoint(endpoint)
 	seed := cfg.Seed
 	if seed == 0 {
 		seed = time.Now().UnixNano()
@@ -133,10 +134,10 @@ func New(cfg Config) (*Agent, error) {
 		}
 	}
 	if a.ip = cfg.IP; a.ip == "" {
-		a.ip = outboundIP(endpoint.Host)
+		a.ip = outboundIP(masterHostPort(cfg.Master, endpoint))
 	}
 	a.log.Info("agent configured",
-		zap.String("master", endpoint.String()), zap.String("work_dir", workDir),
+		zap.String("master", cfg.Master), zap.String("work_dir", workDir),
 		zap.String("hostname", a.hostname), zap.String("endpoint", a.endpoint()),
 		zap.String("resources", protores.String(a.resources)), zap.Int64("seed", seed))
 	a.publish()
@@ -178,6 +179,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	defer cancel()
 	a.runCtx = runCtx
 	a.recoverState(ctx)
+	if err := a.detectLeader(runCtx); err != nil {
+		return err
+	}
 	a.connect()
 	for a.removed == nil {
 		a.publishIfDirty()

@@ -16,6 +16,7 @@ import (
 	"github.com/agoraproject/agora/agent/fetcher"
 	"github.com/agoraproject/agora/agent/internal/clock"
 	"github.com/agoraproject/agora/agent/statusupdate"
+	"github.com/agoraproject/agora/internal/zkurl"
 	protores "github.com/agoraproject/agora/proto/resources"
 )
 
@@ -227,7 +228,11 @@ func masterURL(master string) (*url.URL, error) {
 		return nil, errors.New("agent: no master address")
 	}
 	if strings.HasPrefix(master, "zk://") {
-		return nil, errors.New("agent: ZooKeeper master detection (zk://) is not supported yet; give host:port")
+		// Followed by detect.go; no endpoint until a leader is found.
+		if _, err := zkurl.Parse(master); err != nil {
+			return nil, fmt.Errorf("agent: master: %w", err)
+		}
+		return nil, nil
 	}
 	if !strings.Contains(master, "://") {
 		master = "http://" + master

@@ -19,7 +19,10 @@ func TestMasterURL(t *testing.T) {
 			t.Errorf("masterURL(%q) = %v, %v; want %s", in, u, err, want)
 		}
 	}
-	for _, in := range []string{"", "zk://zk1:2181/agora", "ftp://m:21", "http://:5050", "m:0", "m:99999", "m:port"} {
+	if u, err := masterURL("zk://zk1:2181,zk2:2181/agora"); err != nil || u != nil {
+		t.Errorf("masterURL(zk://...) = %v, %v; want no fixed endpoint and no error", u, err)
+	}
+	for _, in := range []string{"", "zk://", "zk://zk1:99999/agora", "ftp://m:21", "http://:5050", "m:0", "m:99999", "m:port"} {
 		if _, err := masterURL(in); err == nil {
 			t.Errorf("masterURL(%q) accepted", in)
 		}

@@ -3,6 +3,7 @@ package agent
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -10,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/agoraproject/agora/proto/agora/agentpb"
@@ -30,8 +32,28 @@ const (
 // masterClient speaks the agent protocol over HTTP. It holds no state
 // besides its configuration, so it is safe for concurrent use.
 type masterClient struct {
-	endpoint *url.URL
+	// endpoint is the agent protocol URL of the master to subscribe to:
+	// fixed by --master host:port, or the detected leader's (nil while
+	// none is known) with --master zk://.
+	endpoint atomic.Pointer[url.URL]
 	http     *http.Client
+}
+
+func (m *masterClient) setEndpoint(u *url.URL) { m.endpoint.Store(u) }
+
+// target describes the endpoint for logs.
+func (m *masterClient) target() string {
+	if u := m.endpoint.Load(); u != nil {
+		return u.String()
+	}
+	return "(no leading master known)"
+}
+
+func (m *masterClient) hostname() string {
+	if u := m.endpoint.Load(); u != nil {
+		return u.Hostname()
+	}
+	return ""
 }
 
 func newHTTPClient() *http.Client {
@@ -60,7 +82,11 @@ type eventStream struct {
 // subscribe posts SUBSCRIBE and returns the event stream once the master
 // has answered 200.
 func (m *masterClient) subscribe(ctx context.Context, call *agentpb.Call) (*eventStream, error) {
-	resp, err := m.post(ctx, m.endpoint, "", call)
+	endpoint := m.endpoint.Load()
+	if endpoint == nil {
+		return nil, errors.New("SUBSCRIBE: no leading master known yet")
+	}
+	resp, err := m.post(ctx, endpoint, "", call)
 	if err != nil {
 		return nil, err
 	}

@@ -69,7 +69,7 @@ func (a *Agent) connect() {
 	s.silence = a.cfg.PingTimeout * time.Duration(a.cfg.MaxPingTimeouts)
 	s.silenceDeadline = a.clock.Now().Add(s.silence)
 	call := a.subscribeCall()
-	a.log.Info("subscribing to the master", zap.String("master", a.master.endpoint.String()),
+	a.log.Info("subscribing to the master", zap.String("master", a.master.target()),
 		zap.String("agent_id", a.ID()), zap.Int("tasks", len(call.GetSubscribe().GetTasks())))
 	go a.readStream(ctx, s.gen, call)
 }

@@ -115,7 +115,7 @@ func (a *Agent) publish() {
 		ReservedResources:   protores.FlattenReserved(a.resources),
 		UnreservedResources: protores.Flatten(protores.Unreserved(a.resources)),
 		Attributes:          attributesJSON(a.attributes),
-		MasterHostname:      a.master.endpoint.Hostname(),
+		MasterHostname:      a.master.hostname(),
 		Flags: map[string]string{
 			"master": a.cfg.Master, "work_dir": a.cfg.WorkDir, "hostname": a.hostname,
 			"ip": a.ip, "port": a.endpoint(), "resources": a.cfg.Resources, "attributes": a.cfg.Attributes,

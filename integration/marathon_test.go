@@ -48,7 +48,7 @@ func TestMarathon(t *testing.T) {
 	t.Run("deploy and scale", func(t *testing.T) {
 		h := mp.mustDo(t, "POST", "/v2/apps",
 			`{"id": "sleepy", "cmd": "sleep 1000", "cpus": 0.1, "mem": 16, "instances": 2, "ports": null, "dependencies": null}`, 201, nil)
-		if h.Get("Location") != "/v2/apps/sleepy" || h.Get("Marathon-Deployment-Id") == "" {
+		if h.Get("Location") != "/v2/apps/sleepy" || h.Get("Marathon-Deployment-Id") == "" || h.Get("X-Marathon-Leader") == "" {
 			t.Errorf("headers %v", h)
 		}
 		a := mp.waitRunning(t, "sleepy", 2, 20*time.Second)

@@ -48,9 +48,16 @@ func (m *Master) SubscribeAgent(ctx context.Context, call *agentpb.Call, remoteI
 			return nil, invalidf("invalid 'subscribe.tasks[%d].resources': %v", i, err)
 		}
 	}
+	// A new agent's admission is durable before its SUBSCRIBED.
+	if err := m.admitAgent(ctx, sub); err != nil {
+		return nil, err
+	}
 	var out *AgentStream
 	var refused error
-	err := m.do(ctx, func() { out, refused = m.subscribeAgent(sub, remoteIP) })
+	err := m.do(ctx, func() {
+		out, refused = m.subscribeAgent(sub, remoteIP)
+		m.agentSubscribed(out)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -215,6 +222,7 @@ func (m *Master) markUnreachable(a *agentRecord, now time.Time) {
 	}
 	a.state = agentUnreachable
 	a.unreachableAt = now
+	m.recordUnreachable(a.id, now)
 	m.rescindAgentOffers(a, now, false)
 	m.alloc.RemoveAgent(a.id)
 	m.publishAgentRemoved(a.id)

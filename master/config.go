@@ -37,6 +37,9 @@ type Config struct {
 	EventBuffer int
 	// TickInterval is the resolution of the master's timers.
 	TickInterval time.Duration
+	// AgentReregisterTimeout is how long agents the registry lists have to
+	// reregister with a new leader before they are recorded unreachable.
+	AgentReregisterTimeout time.Duration
 
 	// Weights are roles' weights (--weights); UPDATE_WEIGHTS changes them.
 	Weights map[string]float64
@@ -68,6 +71,7 @@ func DefaultConfig() Config {
 		MaxCompletedFrameworks:        50,
 		EventBuffer:                   8192,
 		TickInterval:                  50 * time.Millisecond,
+		AgentReregisterTimeout:        10 * time.Minute,
 	}
 }
 
@@ -91,6 +95,9 @@ func (c *Config) Validate() error {
 	}
 	if c.HeartbeatInterval <= 0 {
 		errs = append(errs, errors.New("heartbeat_interval: must be positive"))
+	}
+	if c.AgentReregisterTimeout < 0 {
+		errs = append(errs, errors.New("agent_reregister_timeout: must not be negative"))
 	}
 	if c.EventBuffer < 16 {
 		errs = append(errs, errors.New("event buffer: must be at least 16"))

@@ -60,6 +60,8 @@ type Master struct {
 	metrics counters
 	// ops is the operator API's state: subscribers, weights, gone agents.
 	ops operatorHub
+	// ha is the durable registry's bookkeeping (registry_master.go).
+	ha haState
 }
 
 // New builds a master; Run starts it.
@@ -211,6 +213,7 @@ func (m *Master) tick(now time.Time) {
 	m.pingAgents(now)
 	m.expireOffers(now)
 	m.expireFrameworks(now)
+	m.registryTick(now)
 }
 
 func (m *Master) newStreamID() string {

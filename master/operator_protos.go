@@ -147,6 +147,10 @@ func OperatorTasks(s *State) *masterpb.Response_GetTasks {
 	return out
 }
 
+// TaskProto renders one task of a State as GET_TASKS lists it, for
+// encoders that keep each task's bytes (by TaskView.Key) across reads.
+func TaskProto(t *TaskView) *mesos.Task { return taskViewProto(t) }
+
 func taskViewProto(t *TaskView) *mesos.Task {
 	return taskProto(t.ID, t.Name, t.FrameworkID, t.AgentID, t.ExecutorID, t.State, t.Resources, t.Statuses, t.Info)
 }

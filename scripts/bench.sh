@@ -25,5 +25,12 @@ out=$(run -bench 'BenchmarkAfter10kSchedules$' -count "$count" ./frameworks/chro
 ns=$(echo "$out" | awk '$1=="BenchmarkAfter10kSchedules" {print $3}' | median)
 echo "BenchmarkAfter10kSchedules: median $ns ns/op"
 
+echo "== Marathon GET /v2/apps: 1,000 apps, 10,000 tasks ($count runs)"
+out=$(run -bench 'BenchmarkListApps1kApps10kTasks' -count "$count" ./frameworks/marathon/api/)
+for b in BenchmarkListApps1kApps10kTasks/counts BenchmarkListApps1kApps10kTasks/tasks; do
+	ns=$(echo "$out" | awk -v b="$b" '$1==b {print $3}' | median)
+	echo "$b: median $ns ns/op"
+done
+
 echo "== Mesos JSON encoding vs protojson"
 run -bench 'Marshal' -count 1 ./proto/mesosjson/ | grep -E '^Benchmark' || true

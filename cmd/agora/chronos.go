@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -27,12 +28,15 @@ import (
 )
 
 type chronosFlags struct {
-	cfg      chronos.Config
-	zk       string
-	ip       string
-	port     int
-	workDir  string
-	logLevel string
+	cfg       chronos.Config
+	zk        string
+	zkTimeout time.Duration
+	ip        string
+	port      int
+	workDir   string
+	logLevel  string
+	// allowOrigin is --access_control_allow_origin (see api.ParseOrigins).
+	allowOrigin string
 }
 
 func bindChronosFlags(fs *flag.FlagSet) *chronosFlags {
@@ -40,6 +44,8 @@ func bindChronosFlags(fs *flag.FlagSet) *chronosFlags {
 	c := &f.cfg
 	fs.StringVar(&c.Master, "master", "127.0.0.1:5050", "master host:port, URL, or comma-separated list")
 	fs.StringVar(&f.zk, "zk", "", "zk://host:port/path for state and leader election among replicas (default: files under --work_dir, one replica)")
+	f.zkTimeout = election.DefaultSessionTimeout
+	fs.Var(duration.Value{D: &f.zkTimeout}, "zk_session_timeout", "ZooKeeper session timeout of the leader election: a dead leader is replaced after about this long")
 	fs.StringVar(&f.ip, "ip", "0.0.0.0", "IP address the REST API listens on")
 	fs.IntVar(&f.port, "http_port", 4400, "port of the REST API")
 	fs.StringVar(&c.Hostname, "hostname", "", "hostname advertised to the master and to other replicas (default: the system hostname)")
@@ -49,10 +55,11 @@ func bindChronosFlags(fs *flag.FlagSet) *chronosFlags {
 	fs.Var(duration.Value{D: &c.FailoverTimeout}, "failover_timeout", "how long the master keeps the framework's tasks while no replica is connected")
 	fs.Float64Var(&c.DefaultCpus, "default_cpus", c.DefaultCpus, "cpus of a job that asks for 0")
 	fs.Float64Var(&c.DefaultMem, "default_mem", c.DefaultMem, "memory (MiB) of a job that asks for 0")
-	fs.Float64Var(&c.DefaultDisk, "default_disk", c.DefaultDisk, "disk (MiB) of a job that asks for 0")
+	fs.Float64Var(c.DefaultDisk, "default_disk", *c.DefaultDisk, "disk (MiB) of a job that asks for 0; 0 = no disk")
 	fs.IntVar(&c.Runner.DisableAfterFailures, "disable_after_failures", 0, "disable a job after this many failed runs in a row (0 = never)")
 	fs.Var(duration.Value{D: &c.Runner.FailureRetry}, "failure_retry", "wait before a failed attempt is retried")
 	fs.IntVar(&c.Runner.TaskHistory, "task_history", c.Runner.TaskHistory, "ended runs kept per job")
+	fs.StringVar(&f.allowOrigin, "access_control_allow_origin", "", `origins whose web pages may call the API, comma-separated ("http://master:5050"), or "*" for any; default none`)
 	fs.StringVar(&f.logLevel, "logging_level", "INFO", "log level: DEBUG, INFO, WARNING or ERROR")
 	return f
 }
@@ -173,7 +180,7 @@ func startChronos(ctx context.Context, f *chronosFlags, log *zap.Logger, ready f
 			return fmt.Errorf("--zk: %w", err)
 		}
 		data, _ := json.Marshal(map[string]string{"hostPort": self})
-		elector, err = election.New(election.Config{Servers: u.Servers, Path: u.Path + "/leader", Prefix: "member_", Data: data, Auth: u.Auth, Log: log.Named("election")})
+		elector, err = election.New(election.Config{Servers: u.Servers, Path: u.Path + "/leader", Prefix: "member_", Data: data, Auth: u.Auth, SessionTimeout: f.zkTimeout, Log: log.Named("election")})
 		if err != nil {
 			ln.Close()
 			return err
@@ -193,7 +200,7 @@ func startChronos(ctx context.Context, f *chronosFlags, log *zap.Logger, ready f
 		}
 		return map[string]float64{"chronos/leader": 0}, nil
 	}})
-	var h http.Handler = api.New(backend, api.Options{Leader: leaderAddr, Metrics: telemetry.Handler(metrics), Logger: log})
+	var h http.Handler = api.New(backend, api.Options{Leader: leaderAddr, Metrics: telemetry.Handler(metrics), AllowOrigins: api.ParseOrigins(f.allowOrigin), Logger: log})
 	if elector != nil {
 		h = leaderproxy.New(leaderproxy.Config{
 			IsLeader: isLeader,
@@ -279,6 +286,9 @@ func startDevChronos(ctx context.Context, port int, master, dir string, log *zap
 	fs := flag.NewFlagSet("chronos", flag.ContinueOnError)
 	f := bindChronosFlags(fs)
 	f.cfg.Master, f.ip, f.port, f.workDir, f.cfg.Hostname = master, "127.0.0.1", port, dir, "localhost"
+	// The master's web UI reads the jobs from its own origin, reached as
+	// 127.0.0.1 or localhost.
+	f.allowOrigin = devOrigins(master)
 	if u := os.Getenv("USER"); u != "" {
 		f.cfg.User = u
 	}
@@ -293,4 +303,19 @@ func startDevChronos(ctx context.Context, port int, master, dir string, log *zap
 	case err := <-done:
 		return "", fmt.Errorf("chronos: %w", err)
 	}
+}
+
+// devOrigins are the origins of the web UI of a dev master at addr
+// ("127.0.0.1:5050"): the address itself and its port on localhost and
+// 127.0.0.1.
+func devOrigins(addr string) string {
+	origins := []string{"http://" + addr}
+	if _, port, err := net.SplitHostPort(addr); err == nil {
+		for _, h := range []string{"localhost", "127.0.0.1"} {
+			if o := "http://" + net.JoinHostPort(h, port); o != origins[0] {
+				origins = append(origins, o)
+			}
+		}
+	}
+	return strings.Join(origins, ",")
 }

@@ -5,18 +5,26 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"path"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/agoraproject/agora/internal/duration"
+	"github.com/agoraproject/agora/internal/store"
+	"github.com/agoraproject/agora/internal/zkurl"
 	"github.com/agoraproject/agora/master"
 	"github.com/agoraproject/agora/master/api"
 )
 
 type masterFlags struct {
 	cfg          master.Config
+	zk           string
+	zkTimeout    time.Duration
+	quorum       int
 	ip           string
 	advertiseIP  string
 	logLevel     string
@@ -44,6 +52,11 @@ func bindMasterFlags(fs *flag.FlagSet) *masterFlags {
 		return err
 	})
 	fs.Int64Var(&mf.maxBodyBytes, "max_request_body_bytes", api.DefaultMaxBodyBytes, "largest accepted request body; larger ones get 413")
+	fs.StringVar(&mf.zk, "zk", "", "ZooKeeper URL for leader election and the registry: zk://host1:port1,host2:port2,.../path (empty: one master, registry under --work_dir)")
+	mf.zkTimeout = master.DefaultZKSessionTimeout
+	fs.Var(duration.Value{D: &mf.zkTimeout}, "zk_session_timeout", "ZooKeeper session timeout: a dead leader is replaced about this long after it dies")
+	fs.IntVar(&mf.quorum, "quorum", 0, "accepted for Mesos compatibility: the registry lives in ZooKeeper, which has its own quorum")
+	fs.Var(duration.Value{D: &c.AgentReregisterTimeout}, "agent_reregister_timeout", "how long agents have to reregister with a new leader before they are marked unreachable")
 	return mf
 }
 
@@ -63,16 +76,30 @@ func startMaster(ctx context.Context, mf *masterFlags, flags map[string]string, 
 	cfg.Hostname = hostname(cfg.Hostname)
 	cfg.Flags = flags
 	cfg.Logger = log
-	m, err := master.New(cfg)
+	reg, closeReg, err := openRegistry(mf, log)
 	if err != nil {
 		ln.Close()
 		return err
 	}
-	h := api.New(m, log)
-	h.SetMaxBodyBytes(mf.maxBodyBytes)
-	h.SetLogLevel(level)
-	return runServing(ctx, ln, m.Run, h, log, func() {
-		log.Info("master listening", zap.String("address", ln.Addr().String()), zap.String("master_id", m.ID()))
+	defer closeReg()
+	var router *api.LeaderRouter
+	leader, err := master.NewLeader(master.LeaderConfig{
+		Master: cfg, ZK: mf.zk, ZKSessionTimeout: mf.zkTimeout, Registry: reg,
+		Lead: func(m *master.Master) {
+			h := api.New(m, log)
+			h.SetMaxBodyBytes(mf.maxBodyBytes)
+			h.SetLogLevel(level)
+			router.Lead(m, h)
+		},
+		Follow: func() { router.Follow() },
+	})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	router = api.NewLeaderRouter(leader.LeaderInfo, log)
+	return runServing(ctx, ln, leader.Run, router, log, func() {
+		log.Info("master listening", zap.String("address", ln.Addr().String()), zap.String("zk", redactZK(mf.zk)))
 		if ready != nil {
 			ready(ln.Addr().String())
 		}
@@ -87,6 +114,9 @@ func runMaster(ctx context.Context, args []string) error {
 	}
 	if err := mf.cfg.Validate(); err != nil {
 		return err
+	}
+	if mf.quorum < 0 {
+		return fmt.Errorf("--quorum: %d must not be negative", mf.quorum)
 	}
 	log, level, err := newLogger(mf.logLevel)
 	if err != nil {
@@ -115,4 +145,37 @@ func parseWeights(v string) (map[string]float64, error) {
 		out[strings.TrimSpace(role)] = w
 	}
 	return out, nil
+}
+
+// openRegistry opens where the master keeps its registry: ZooKeeper under
+// <--zk path>/registry, files under <--work_dir>/registry, or memory
+// without either.
+func openRegistry(mf *masterFlags, log *zap.Logger) (store.Store, func(), error) {
+	switch {
+	case mf.zk != "":
+		u, err := zkurl.Parse(mf.zk)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--zk: %w", err)
+		}
+		u.Path = path.Join(u.Path, "registry")
+		z, err := store.OpenZK(u, log.Named("registry"))
+		if err != nil {
+			return nil, nil, fmt.Errorf("registry: %w", err)
+		}
+		return z, func() { z.Close() }, nil
+	case mf.cfg.WorkDir != "":
+		f, err := store.OpenFile(filepath.Join(mf.cfg.WorkDir, "registry"))
+		if err != nil {
+			return nil, nil, fmt.Errorf("registry: %w", err)
+		}
+		return f, func() { f.Close() }, nil
+	}
+	return nil, func() {}, nil
+}
+
+func redactZK(s string) string {
+	if u, err := zkurl.Parse(s); err == nil {
+		return u.Redacted()
+	}
+	return s
 }

@@ -23,7 +23,9 @@ type Config struct {
 	FailoverTimeout time.Duration // --failover_timeout (default one week)
 	DefaultCpus     float64       // --default_cpus (0.1)
 	DefaultMem      float64       // --default_mem (128)
-	DefaultDisk     float64       // --default_disk (256)
+	// DefaultDisk is --default_disk: nil means 256 MiB; a pointer so that
+	// 0 (tasks ask for no disk) can be chosen explicitly.
+	DefaultDisk *float64
 	// RefuseSeconds filters an offer nothing fits in while runs wait
 	// (default 5); with nothing waiting offers are refused for
 	// IdleRefuseSeconds (default 120) and suppressed.
@@ -57,8 +59,9 @@ func (c Config) WithDefaults() Config {
 	if c.DefaultMem == 0 {
 		c.DefaultMem = 128
 	}
-	if c.DefaultDisk == 0 {
-		c.DefaultDisk = 256
+	if c.DefaultDisk == nil {
+		d := 256.0
+		c.DefaultDisk = &d
 	}
 	if c.RefuseSeconds == 0 {
 		c.RefuseSeconds = 5
@@ -90,7 +93,7 @@ func (c Config) Validate() error {
 	if c.FailoverTimeout < 0 {
 		errs = append(errs, fmt.Errorf("--failover_timeout %v is negative", c.FailoverTimeout))
 	}
-	if c.DefaultCpus < 0 || c.DefaultMem < 0 || c.DefaultDisk < 0 {
+	if c.DefaultCpus < 0 || c.DefaultMem < 0 || *c.DefaultDisk < 0 {
 		errs = append(errs, errors.New("--default_cpus, --default_mem and --default_disk must not be negative"))
 	}
 	if err := c.Runner.Validate(); err != nil {

@@ -21,7 +21,7 @@ func (f *Framework) resourcesOf(j *job.Job) []*mesos.Resource {
 		}
 		return d
 	}
-	return offers.Scalars(pick(j.Cpus, f.cfg.DefaultCpus), pick(j.Mem, f.cfg.DefaultMem), pick(j.Disk, f.cfg.DefaultDisk))
+	return offers.Scalars(pick(j.Cpus, f.cfg.DefaultCpus), pick(j.Mem, f.cfg.DefaultMem), pick(j.Disk, *f.cfg.DefaultDisk))
 }
 
 // taskInfo builds the Mesos task of one run of j.

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/gorilla/mux"
 	"go.uber.org/zap"
@@ -36,7 +37,11 @@ type Options struct {
 	Leader func() (string, bool)
 	// Metrics serves /metrics; nil for none.
 	Metrics http.Handler
-	Logger  *zap.Logger
+	// AllowOrigins are the origins whose pages may call the API
+	// (--access_control_allow_origin, see ParseOrigins); "*" allows any.
+	// Empty: no CORS headers.
+	AllowOrigins []string
+	Logger       *zap.Logger
 }
 
 // maxBody bounds a job definition.
@@ -52,36 +57,51 @@ func New(b Backend, opts Options) http.Handler {
 	}
 	h := &handlers{b: b, opts: opts, log: opts.Logger.Named("api")}
 	r := mux.NewRouter()
-	notFound := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "no such endpoint: "+r.URL.Path)
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		writeError(w, http.StatusNotFound, "no such endpoint: "+req.URL.Path)
 	})
-	notAllowed := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusMethodNotAllowed, r.Method+" is not allowed on "+r.URL.Path)
+	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		w.Header().Set("Allow", strings.Join(allowed(r, req), ", "))
+		writeError(w, http.StatusMethodNotAllowed, req.Method+" is not allowed on "+req.URL.Path)
 	})
-	r.NotFoundHandler, r.MethodNotAllowedHandler = notFound, notAllowed
+	// Routes are registered on the root router with their full paths: a
+	// gorilla/mux subrouter answers a method mismatch with its NotFound
+	// handler, so per-prefix subrouters would turn every 405 into a 404.
 	for _, p := range Prefixes {
-		s := r.PathPrefix(p).Subrouter()
-		s.NotFoundHandler, s.MethodNotAllowedHandler = notFound, notAllowed
-		s.HandleFunc("/iso8601", h.put(job.Scheduled)).Methods(http.MethodPost, http.MethodPut)
-		s.HandleFunc("/dependency", h.put(job.Dependent)).Methods(http.MethodPost, http.MethodPut)
-		s.HandleFunc("/jobs", h.jobs).Methods(http.MethodGet)
-		s.HandleFunc("/jobs/summary", h.summary).Methods(http.MethodGet)
-		s.HandleFunc("/jobs/search", h.search).Methods(http.MethodGet)
-		s.HandleFunc("/job/success/{name}", h.success).Methods(http.MethodPut, http.MethodPost)
-		s.HandleFunc("/job/stat/{name}", h.stat).Methods(http.MethodGet)
-		s.HandleFunc("/job/{name}", h.getJob).Methods(http.MethodGet)
-		s.HandleFunc("/job/{name}", h.runJob).Methods(http.MethodPut)
-		s.HandleFunc("/job/{name}", h.deleteJob).Methods(http.MethodDelete)
-		s.HandleFunc("/task/kill/{name}", h.killTasks).Methods(http.MethodDelete)
-		s.HandleFunc("/graph/dot", h.dot).Methods(http.MethodGet)
-		s.HandleFunc("/graph/csv", h.csv).Methods(http.MethodGet)
+		r.HandleFunc(p+"/iso8601", h.put(job.Scheduled)).Methods(http.MethodPost, http.MethodPut)
+		r.HandleFunc(p+"/dependency", h.put(job.Dependent)).Methods(http.MethodPost, http.MethodPut)
+		r.HandleFunc(p+"/jobs", h.jobs).Methods(http.MethodGet)
+		r.HandleFunc(p+"/jobs/summary", h.summary).Methods(http.MethodGet)
+		r.HandleFunc(p+"/jobs/search", h.search).Methods(http.MethodGet)
+		r.HandleFunc(p+"/job/success/{name}", h.success).Methods(http.MethodPut, http.MethodPost)
+		r.HandleFunc(p+"/job/stat/{name}", h.stat).Methods(http.MethodGet)
+		r.HandleFunc(p+"/job/{name}", h.getJob).Methods(http.MethodGet)
+		r.HandleFunc(p+"/job/{name}", h.runJob).Methods(http.MethodPut)
+		r.HandleFunc(p+"/job/{name}", h.deleteJob).Methods(http.MethodDelete)
+		r.HandleFunc(p+"/task/kill/{name}", h.killTasks).Methods(http.MethodDelete)
+		r.HandleFunc(p+"/graph/dot", h.dot).Methods(http.MethodGet)
+		r.HandleFunc(p+"/graph/csv", h.csv).Methods(http.MethodGet)
 	}
 	r.HandleFunc("/leader", h.leader).Methods(http.MethodGet)
 	r.HandleFunc("/ping", h.ping).Methods(http.MethodGet)
 	if opts.Metrics != nil {
 		r.Handle("/metrics", opts.Metrics).Methods(http.MethodGet)
 	}
-	return r
+	return withCORS(opts.AllowOrigins, r)
+}
+
+// allowed lists the methods r routes for req's path, for a 405's Allow.
+func allowed(r *mux.Router, req *http.Request) []string {
+	var out []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
+		probe := req.Clone(req.Context())
+		probe.Method = m
+		var match mux.RouteMatch
+		if r.Match(probe, &match) && match.MatchErr == nil {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 type handlers struct {

@@ -26,6 +26,9 @@ func (c *Core) Dirty() (jobs []string, progress bool) {
 func (c *Core) Restore(now time.Time, states []*JobState, progress dag.Progress) (ds []Decision, bad []string) {
 	for _, s := range states {
 		if len(s.Job.Parents) == 0 {
+			// Put stored the schedule with its start resolved, so now
+			// fills nothing in and NextIndex still names the same
+			// occurrence.
 			sched, err := schedule.Parse(s.Job.Schedule, s.Job.ScheduleTimeZone, now)
 			if err != nil {
 				bad = append(bad, s.Job.Name)

@@ -81,8 +81,12 @@ func (s *Server) listApps(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// GET /v2/apps/{id}
+// GET /v2/apps/{id}; GET /v2/apps/{group}/* lists the apps under a group
+// as {"*": [...]}.
 func (s *Server) getApp(w http.ResponseWriter, r *http.Request) error {
+	if v := mux.Vars(r)["id"]; v == "*" || strings.HasSuffix(v, "/*") {
+		return s.groupApps(w, r, pathID(strings.TrimSuffix(v, "*")))
+	}
 	st, err := s.b.App(pathID(mux.Vars(r)["id"]))
 	if err != nil {
 		return err
@@ -94,6 +98,35 @@ func (s *Server) getApp(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	buf.WriteByte('}')
+	writeRaw(w, http.StatusOK, buf.Bytes())
+	return nil
+}
+
+func (s *Server) groupApps(w http.ResponseWriter, r *http.Request, group string) error {
+	embed := parseAppEmbed(r.URL.Query()["embed"], "apps.", "app.").or(listEmbed)
+	apps := s.b.Apps(embed.needsTasks())
+	buf := getBuffer()
+	defer putBuffer(buf)
+	buf.WriteString(`{"*":[`)
+	n := 0
+	for i := range apps {
+		if apps[i].App == nil || !within(apps[i].App.ID, group) || apps[i].App.ID == group {
+			continue
+		}
+		if n > 0 {
+			buf.WriteByte(',')
+		}
+		n++
+		if err := s.appendApp(buf, &apps[i], embed); err != nil {
+			return err
+		}
+	}
+	if n == 0 && group != "/" {
+		if buildTree(apps, s.b.Groups()).find(group) == nil {
+			return &state.NotFoundError{Kind: "Group", ID: group}
+		}
+	}
+	buf.WriteString("]}")
 	writeRaw(w, http.StatusOK, buf.Bytes())
 	return nil
 }

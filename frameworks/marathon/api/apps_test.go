@@ -436,3 +436,18 @@ func TestPing(t *testing.T) {
 		t.Errorf("%q %q", w.Body.String(), w.Header().Get("Content-Type"))
 	}
 }
+
+func TestGetAppsOfAGroup(t *testing.T) {
+	s := newTestServer(t, fixture(), Config{})
+	w := call(t, s, "GET", "/v2/apps/prod/*", "")
+	wantStatus(t, w, 200, w.Body.String())
+	var ids []string
+	for _, a := range decode(t, w.Body.Bytes())["*"].([]any) {
+		ids = append(ids, a.(map[string]any)["id"].(string))
+	}
+	if !reflect.DeepEqual(ids, []string{"/prod/db", "/prod/web"}) {
+		t.Errorf("apps of /prod: %v", ids)
+	}
+	w = call(t, s, "GET", "/v2/apps/nope/*", "")
+	wantStatus(t, w, 404, w.Body.String())
+}

@@ -102,14 +102,15 @@ func (c *Core) restart(as *appState, apply bool) deploy.RestartDecision {
 	if as.app.UpgradeStrategy != nil {
 		strategy = *as.app.UpgradeStrategy
 	}
-	dec := deploy.Restart(deploy.RestartInput{
+	in := deploy.RestartInput{
 		Target:        as.app.Instances,
 		NewVersion:    configVersion(as.app),
 		Strategy:      strategy,
 		Instances:     c.instances(as, c.active(as)),
 		Pending:       as.toLaunch,
 		KillSelection: as.app.KillSelection,
-	})
+	}
+	dec := deploy.Restart(in)
 	if !apply {
 		return dec
 	}

@@ -46,6 +46,7 @@ type Core struct {
 	// Everything below is owned by the loop.
 	leader      bool
 	client      *scheduler.Client
+	connected   bool // SUBSCRIBED received on the current term
 	out         *outbox
 	frameworkID string
 	apps        map[string]*appState
@@ -117,7 +118,7 @@ func (c *Core) Run(ctx context.Context) error {
 	}
 	cancel()
 	<-loopDone
-	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, ErrStopped)) {
 		return nil
 	}
 	return err
@@ -148,7 +149,11 @@ func (c *Core) loop(ctx context.Context) {
 			}
 		case <-tick.C():
 			c.tick()
+			c.endBatch()
+			// Re-armed only now, so a test that sees the timer armed
+			// again knows the tick's effects are published.
 			tick.Reset(c.cfg.TickInterval)
+			continue
 		}
 		c.endBatch()
 	}

@@ -251,3 +251,13 @@ func hasPrefixAll(ids []string, p string) bool {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// ticked waits until the core has run the tick an Advance fired.
+func (h *harness) ticked() {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := h.clock.WaitTimers(ctx, 1); err != nil {
+		h.t.Fatal("tick not processed")
+	}
+}

@@ -158,7 +158,7 @@ func (c *Core) stopLeading() {
 	if !c.leader {
 		return
 	}
-	c.leader = false
+	c.leader, c.connected = false, false
 	c.client, c.out = nil, nil
 	c.reset()
 	c.calls = nil
@@ -199,6 +199,7 @@ func (c *Core) subscribed(id string) {
 	}
 	c.suppressed = false
 	c.demand = true
+	c.connected = true
 	c.reconcile()
 	c.enqueue(call{name: "RECONCILE (implicit)", fn: func(ctx context.Context, cl *scheduler.Client) error {
 		return cl.Reconcile(ctx)

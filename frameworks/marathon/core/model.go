@@ -52,8 +52,10 @@ type task struct {
 	StartedAt     time.Time         `json:"startedAt,omitzero"`
 	Killing       bool              `json:"killing,omitempty"`
 
-	State            mesos.TaskState   `json:"-"`
-	Healthy          *bool             `json:"-"`
+	State mesos.TaskState `json:"-"`
+	// Healthy is persisted: after a failover the checks' last verdict
+	// stands until the agent reports again.
+	Healthy          *bool             `json:"healthy,omitempty"`
 	UnreachableSince time.Time         `json:"-"`
 	IPs              []state.IPAddress `json:"-"`
 	Message          string            `json:"-"`

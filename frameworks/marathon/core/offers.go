@@ -170,7 +170,7 @@ func (c *Core) anyQueued() bool {
 // updateOfferInterest suppresses offers when nothing waits and revives
 // them when something new can launch (which also clears decline filters).
 func (c *Core) updateOfferInterest() {
-	if c.client == nil {
+	if c.client == nil || !c.connected {
 		return
 	}
 	now := c.now()

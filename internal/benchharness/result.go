@@ -1,0 +1,77 @@
+package benchharness
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/agoraproject/agora/agent/sim"
+)
+
+// Result is what one run measured.
+type Result struct {
+	Agents, Frameworks, Tasks int
+	// Register is the time from starting the agents to all subscribed.
+	Register time.Duration
+	// Launched tasks were sent in ACCEPT calls; Running were seen RUNNING
+	// by their framework; LaunchErrors counts ACCEPT calls refused.
+	Launched, Running, LaunchErrors int
+	// Elapsed runs from the first launch request to the last RUNNING seen;
+	// TasksPerSecond is Running over it.
+	Elapsed        time.Duration
+	TasksPerSecond float64
+	// Latency is launch request → RUNNING seen by the framework.
+	Latency Spread
+	// Allocation spreads allocator/mesos/allocation_run_ms sampled during
+	// the launch phase; AllocationMean is the mean over all of its
+	// AllocationRuns cycles.
+	Allocation     Spread
+	AllocationRuns int
+	AllocationMean time.Duration
+	// MasterCPU is the master process's CPU time during the launch phase.
+	MasterCPU time.Duration
+	// HeapPerAgent and HeapPerTask are the growth of the master's live
+	// heap (as of its last GC) per agent registered and per task running,
+	// in bytes; approximate, and 0 when not measured.
+	HeapPerAgent, HeapPerTask float64
+	// States counts the first RUNNING and the terminal update of each task.
+	States map[string]int
+	Sim    sim.Stats
+}
+
+// Format prints r for a human, one figure a line.
+func (r Result) Format(w io.Writer) {
+	fmt.Fprintf(w, "agents %d, frameworks %d, tasks %d\n", r.Agents, r.Frameworks, r.Tasks)
+	fmt.Fprintf(w, "registration:      %v for %d agents (%.0f agents/s)\n", r.Register.Round(time.Millisecond), r.Agents, float64(r.Agents)/max(r.Register.Seconds(), 1e-9))
+	fmt.Fprintf(w, "throughput:        %.0f tasks/s (%d RUNNING of %d launched in %v)\n", r.TasksPerSecond, r.Running, r.Launched, r.Elapsed.Round(time.Millisecond))
+	fmt.Fprintf(w, "launch→RUNNING:    p50 %v  p90 %v  p99 %v  max %v\n", ms(r.Latency.P50), ms(r.Latency.P90), ms(r.Latency.P99), ms(r.Latency.Max))
+	fmt.Fprintf(w, "allocation cycle:  mean %v over %d runs; sampled p50 %v  p99 %v  max %v\n", ms(r.AllocationMean), r.AllocationRuns, ms(r.Allocation.P50), ms(r.Allocation.P99), ms(r.Allocation.Max))
+	perTask := time.Duration(0)
+	if r.Running > 0 {
+		perTask = r.MasterCPU / time.Duration(r.Running)
+	}
+	fmt.Fprintf(w, "master CPU:        %v during launches (%v per task)\n", r.MasterCPU.Round(time.Millisecond), perTask.Round(time.Microsecond))
+	fmt.Fprintf(w, "master heap:       %s per agent, %s per task\n", kib(r.HeapPerAgent), kib(r.HeapPerTask))
+	var states []string
+	for s, n := range r.States {
+		states = append(states, fmt.Sprintf("%s=%d", s, n))
+	}
+	sort.Strings(states)
+	fmt.Fprintf(w, "task states:       %s\n", strings.Join(states, " "))
+	s := r.Sim
+	fmt.Fprintf(w, "agents' updates:   %d sent, %d resent, %d acknowledged, %d pending; %d call errors, %d stream failures\n",
+		s.UpdatesSent, s.UpdatesResent, s.Acks, s.UpdatesPending(), s.CallErrors, s.StreamFailures)
+}
+
+func ms(d time.Duration) string {
+	return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond))
+}
+
+func kib(b float64) string {
+	if b <= 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.1f KiB", b/1024)
+}

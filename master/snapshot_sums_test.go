@@ -1,0 +1,66 @@
+package master
+
+import (
+	"math/rand"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	mesos "github.com/agoraproject/agora/proto/mesos/v1"
+	"github.com/agoraproject/agora/proto/resources"
+)
+
+// usedSum must give what the reference, sumStripped over everything, gives:
+// same items, same order, same values, for mixes of plain scalars and
+// resources it leaves to package resources.
+func TestUsedSumMatchesSumStripped(t *testing.T) {
+	seed := int64(20261126)
+	rng := rand.New(rand.NewSource(seed))
+	t.Logf("seed %d", seed)
+	for iter := 0; iter < 500; iter++ {
+		var all []*mesos.Resource
+		var sum usedSum
+		for n := rng.Intn(12); n > 0; n-- {
+			rs := randomTaskResources(rng)
+			all = append(all, rs...)
+			sum.add(rs)
+		}
+		got, want := sum.resources(), sumStripped(all)
+		if len(got) != len(want) {
+			t.Fatalf("iteration %d: got %v, want %v", iter, resources.String(got), resources.String(want))
+		}
+		for i := range got {
+			if !proto.Equal(got[i], want[i]) {
+				t.Fatalf("iteration %d item %d: got %v, want %v", iter, i, got[i], want[i])
+			}
+		}
+	}
+}
+
+func randomTaskResources(rng *rand.Rand) []*mesos.Resource {
+	roles := []string{"*", "web", "batch"}
+	names := []string{"cpus", "mem", "disk", "gpus"}
+	var out []*mesos.Resource
+	for n := 1 + rng.Intn(4); n > 0; n-- {
+		r := &mesos.Resource{Name: proto.String(names[rng.Intn(len(names))]), Type: mesos.Value_SCALAR.Enum(),
+			Scalar: &mesos.Value_Scalar{Value: proto.Float64(float64(rng.Intn(5000)) / float64(1+rng.Intn(7)))}}
+		switch rng.Intn(6) {
+		case 0: // no allocation info
+		case 1:
+			r.Revocable = &mesos.Resource_RevocableInfo{}
+			r.AllocationInfo = &mesos.Resource_AllocationInfo{Role: proto.String(roles[rng.Intn(len(roles))])}
+		case 2:
+			role := roles[1+rng.Intn(2)]
+			r.Reservations = []*mesos.Resource_ReservationInfo{{Type: mesos.Resource_ReservationInfo_STATIC.Enum(), Role: proto.String(role)}}
+			r.AllocationInfo = &mesos.Resource_AllocationInfo{Role: proto.String(role)}
+		case 3:
+			r = &mesos.Resource{Name: proto.String("ports"), Type: mesos.Value_RANGES.Enum(), Ranges: &mesos.Value_Ranges{
+				Range: []*mesos.Value_Range{{Begin: proto.Uint64(uint64(31000 + rng.Intn(100))), End: proto.Uint64(uint64(31100 + rng.Intn(100)))}}},
+				AllocationInfo: &mesos.Resource_AllocationInfo{Role: proto.String(roles[rng.Intn(len(roles))])}}
+		default:
+			r.AllocationInfo = &mesos.Resource_AllocationInfo{Role: proto.String(roles[rng.Intn(len(roles))])}
+		}
+		out = append(out, r)
+	}
+	return out
+}
