@@ -69,7 +69,7 @@ func (m *Master) SubscribeOperator(ctx context.Context) (*OperatorStream, error)
 	if err != nil {
 		return nil, err
 	}
-	out.State.summarize()
+	out.State.summarize(&m.order, &m.sums)
 	m.log.Info("operator subscribed", zap.Uint64("subscriber", out.ID))
 	return out, nil
 }

@@ -60,6 +60,10 @@ type Master struct {
 	metrics counters
 	// ops is the operator API's state: subscribers, weights, gone agents.
 	ops operatorHub
+	// order and sums are used by State off the loop (snapshot_order.go,
+	// snapshot_sums.go).
+	order taskOrder
+	sums  sumCache
 	// ha is the durable registry's bookkeeping (registry_master.go).
 	ha haState
 }

@@ -33,20 +33,24 @@ func OperatorAgents(s *State) *masterpb.Response_GetAgents {
 		if a.Unreachable {
 			continue
 		}
-		pa := &masterpb.Response_GetAgents_Agent{
-			AgentInfo:          a.Info,
-			Active:             proto.Bool(a.Connected),
-			Version:            proto.String(a.Version),
-			Pid:                proto.String(a.PID),
-			RegisteredTime:     timeInfo(a.RegisteredAt),
-			ReregisteredTime:   optionalTimeInfo(a.ReregisteredAt),
-			TotalResources:     a.Total,
-			AllocatedResources: a.Used,
-			OfferedResources:   a.Offered,
-		}
-		out.Agents = append(out.Agents, pa)
+		out.Agents = append(out.Agents, AgentProto(a))
 	}
 	return out
+}
+
+// AgentProto renders one agent of a State as GET_AGENTS lists it.
+func AgentProto(a *AgentView) *masterpb.Response_GetAgents_Agent {
+	return &masterpb.Response_GetAgents_Agent{
+		AgentInfo:          a.Info,
+		Active:             proto.Bool(a.Connected),
+		Version:            proto.String(a.Version),
+		Pid:                proto.String(a.PID),
+		RegisteredTime:     timeInfo(a.RegisteredAt),
+		ReregisteredTime:   optionalTimeInfo(a.ReregisteredAt),
+		TotalResources:     a.Total,
+		AllocatedResources: a.Used,
+		OfferedResources:   a.Offered,
+	}
 }
 
 // OperatorFrameworks renders GET_FRAMEWORKS with offers and resources.

@@ -94,6 +94,10 @@ type taskRecord struct {
 	state             mesos.TaskState
 	statuses          []*mesos.TaskStatus
 	latest            *mesos.TaskStatus
+	// view is the task as the last State copied it, shared with readers
+	// and never modified; it is replaced when the task has changed
+	// (snapshot.go).
+	view *TaskView
 }
 
 // conn is one subscription (a framework's or an agent's). The loop pushes

@@ -37,7 +37,9 @@ type Registry struct {
 
 	mu      sync.Mutex
 	data    RegistryData
-	dirty   map[string]bool // keys changed and not yet durable
+	dirty   map[string]bool // keys changed and not yet written
+	// inflight are the keys of the batch being written.
+	inflight map[string]bool
 	waiters []chan error
 	kick    chan struct{}
 
@@ -164,7 +166,7 @@ func (r *Registry) Admit(ctx context.Context, info *mesos.AgentInfo) error {
 	}
 	key := bucketKey(id)
 	r.mu.Lock()
-	if cur := r.data.Agents[id]; cur != nil && cur.UnreachableAt.IsZero() && !r.dirty[key] && proto.Equal(cur.Info, info) {
+	if cur := r.data.Agents[id]; cur != nil && cur.UnreachableAt.IsZero() && !r.dirty[key] && !r.inflight[key] && proto.Equal(cur.Info, info) {
 		r.mu.Unlock()
 		return nil
 	}
@@ -191,7 +193,7 @@ func (r *Registry) Admit(ctx context.Context, info *mesos.AgentInfo) error {
 func (r *Registry) Sync(ctx context.Context) error {
 	done := make(chan error, 1)
 	r.mu.Lock()
-	if len(r.dirty) == 0 {
+	if len(r.dirty) == 0 && len(r.inflight) == 0 {
 		r.mu.Unlock()
 		return nil
 	}
@@ -320,6 +322,7 @@ func (r *Registry) flush(ctx context.Context) error {
 		}
 		values[key] = b
 	}
+	r.inflight = r.dirty
 	r.dirty = map[string]bool{}
 	ws := r.waiters
 	r.waiters = nil
@@ -345,6 +348,9 @@ func (r *Registry) flush(ctx context.Context) error {
 	for range values {
 		err = errors.Join(err, <-errs)
 	}
+	r.mu.Lock()
+	r.inflight = nil
+	r.mu.Unlock()
 	err = errors.Join(err, encErr)
 	r.batches.Add(1)
 	r.writes.Add(uint64(len(values)))

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	mesos "github.com/agoraproject/agora/proto/mesos/v1"
@@ -57,6 +58,9 @@ type FrameworkView struct {
 	Offers         []OfferView
 	// Executors are the framework's running custom executors.
 	Executors []ExecutorView
+	// taskViews and completedViews are what the loop copies; summarize
+	// orders them into Tasks and CompletedTasks.
+	taskViews, completedViews []*TaskView
 }
 
 // TaskView is one task in a State.
@@ -68,6 +72,8 @@ type TaskView struct {
 	Info                                             *mesos.TaskInfo
 	// Key changes whenever what the view renders changes.
 	Key TaskKey
+	// enc is shared by the copies of one version of the task.
+	enc *Encodings
 	// executorResources count in the framework's and agent's used
 	// resources, not in the task's own.
 	executorResources []*mesos.Resource
@@ -85,10 +91,66 @@ type TaskKey struct {
 	last     *mesos.TaskStatus
 }
 
+// Cacheable reports whether the key came from a master's records; views
+// built by hand (in tests) have none and must not be cached.
+func (k TaskKey) Cacheable() bool { return k.rec != nil }
+
+// EncodingSlots is how many encodings of a task Encodings keeps.
+const EncodingSlots = 4
+
+// Encodings keeps readers' encodings of one version of a task (its
+// protobuf, its JSON objects): computed by the first read that needs them
+// and reused by later reads until the task changes, when the loop makes a
+// new view with empty Encodings. The slots are numbered by the reader;
+// they are safe for concurrent use.
+type Encodings struct {
+	slots [EncodingSlots]atomic.Pointer[Encoded]
+}
+
+// Encoded is one encoding; Tag is what else it was computed from.
+type Encoded struct {
+	Tag   string
+	Bytes []byte
+}
+
+// Load returns slot i's encoding, or nil.
+func (e *Encodings) Load(i int) *Encoded { return e.slots[i].Load() }
+
+// Store keeps v in slot i.
+func (e *Encodings) Store(i int, v *Encoded) { e.slots[i].Store(v) }
+
+// Encodings returns the task's shared encodings, nil for a view that was
+// not copied from a master.
+func (t *TaskView) Encodings() *Encodings { return t.enc }
+
 // OfferView is one outstanding offer in a State.
 type OfferView struct {
 	ID, FrameworkID, AgentID string
 	Resources                []*mesos.Resource
+}
+
+// ForgetEncodings drops the views the loop keeps for readers and the
+// encodings readers left on them, giving the memory back when nobody
+// has read the state for a while. The next read copies every task anew.
+func (m *Master) ForgetEncodings(ctx context.Context) error {
+	return m.do(ctx, func() {
+		for _, f := range m.frameworks {
+			for _, t := range f.tasks {
+				t.view = nil
+			}
+			for _, t := range f.completed {
+				t.view = nil
+			}
+		}
+		for _, f := range m.completedFrameworks {
+			for _, t := range f.tasks {
+				t.view = nil
+			}
+			for _, t := range f.completed {
+				t.view = nil
+			}
+		}
+	})
 }
 
 // State copies the cluster out of the loop.
@@ -98,7 +160,7 @@ func (m *Master) State(ctx context.Context) (*State, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.summarize()
+	s.summarize(&m.order, &m.sums)
 	return s, nil
 }
 
@@ -134,15 +196,32 @@ func frameworkView(f *frameworkRecord, offers []OfferView) FrameworkView {
 	v := FrameworkView{
 		ID: f.id, Info: f.info, Roles: f.roles, Connected: f.conn != nil, Recovered: f.recovered,
 		RegisteredAt: f.registeredAt, ReregisteredAt: f.reregisteredAt, UnregisteredAt: f.unregisteredAt,
-		Offers: offers, Tasks: make([]TaskView, 0, len(f.tasks)), Executors: executorViews(f),
+		Offers: offers, Executors: executorViews(f),
+		taskViews: make([]*TaskView, 0, len(f.tasks)), completedViews: make([]*TaskView, 0, len(f.completed)),
 	}
 	for _, t := range f.tasks {
-		v.Tasks = append(v.Tasks, taskView(t))
+		v.taskViews = append(v.taskViews, t.currentView())
 	}
 	for _, t := range f.completed {
-		v.CompletedTasks = append(v.CompletedTasks, taskView(t))
+		v.completedViews = append(v.completedViews, t.currentView())
 	}
 	return v
+}
+
+// currentView is the task's view, made anew only when the task changed
+// since the last copy: the loop's share of a read is a pointer per task.
+func (t *taskRecord) currentView() *TaskView {
+	key := TaskKey{rec: t, state: t.state, statuses: len(t.statuses), last: t.latest}
+	if v := t.view; v != nil && v.Key == key && sameSlice(v.executorResources, t.executorResources) {
+		return v
+	}
+	v := taskView(t)
+	t.view = &v
+	return t.view
+}
+
+func sameSlice(a, b []*mesos.Resource) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 func taskView(t *taskRecord) TaskView {
@@ -151,48 +230,54 @@ func taskView(t *taskRecord) TaskView {
 		Role: t.role, State: t.state, Resources: t.resources, Statuses: t.statuses, Info: t.info,
 		executorResources: t.executorResources,
 		Key:               TaskKey{rec: t, state: t.state, statuses: len(t.statuses), last: t.latest},
+		enc:               &Encodings{},
 	}
 }
 
-// summarize computes resource sums and orders everything by ID. Plain
-// scalars are summed in fixed point (usedSum), so 100,000 tasks cost a few
+// summarize orders everything by ID and computes resource sums. Tasks are
+// ordered with the previous read's order (snapshot_order.go) and plain
+// scalars summed in fixed point (snapshot_sums.go), so 100,000 tasks cost
 // milliseconds.
-func (s *State) summarize() {
+func (s *State) summarize(order *taskOrder, sums *sumCache) {
+	sorted := order.order(s.Frameworks)
+	used := sums.sums(s.Frameworks, sorted)
 	offeredByAgent := map[string][]*mesos.Resource{}
-	usedByAgent := make(map[string]*usedSum, len(s.Agents))
 	for i := range s.Frameworks {
 		f := &s.Frameworks[i]
-		var used usedSum
-		for j := range f.Tasks {
-			t := &f.Tasks[j]
-			used.add(t.Resources)
-			used.add(t.executorResources)
-			a := usedByAgent[t.AgentID]
-			if a == nil {
-				a = &usedSum{}
-				usedByAgent[t.AgentID] = a
-			}
-			a.add(t.Resources)
-			a.add(t.executorResources)
-		}
-		f.Used = used.resources()
+		f.Tasks = materialize(sorted[i])
+		f.CompletedTasks = materialize(f.completedViews)
+		f.Used = used.byFramework[f.ID]
 		for _, o := range f.Offers {
 			r := resources.StripAllocation(o.Resources)
 			f.Offered = resources.Add(f.Offered, r)
 			offeredByAgent[o.AgentID] = resources.Add(offeredByAgent[o.AgentID], r)
 		}
-		slices.SortFunc(f.Tasks, func(a, b TaskView) int { return cmp.Compare(a.ID, b.ID) })
+	}
+	for i := range s.CompletedFrameworks {
+		f := &s.CompletedFrameworks[i]
+		f.Tasks = materialize(f.taskViews)
+		f.CompletedTasks = materialize(f.completedViews)
 	}
 	for i := range s.Agents {
 		a := &s.Agents[i]
-		if u := usedByAgent[a.ID]; u != nil {
-			a.Used = u.resources()
-		}
+		a.Used = used.byAgent[a.ID]
 		a.Offered = offeredByAgent[a.ID]
 	}
 	s.addExecutorUse()
 	slices.SortFunc(s.Agents, func(a, b AgentView) int { return cmp.Compare(a.ID, b.ID) })
 	slices.SortFunc(s.Frameworks, func(a, b FrameworkView) int { return cmp.Compare(a.ID, b.ID) })
+}
+
+// materialize copies shared views into the State's own slice.
+func materialize(views []*TaskView) []TaskView {
+	if len(views) == 0 {
+		return nil
+	}
+	out := make([]TaskView, len(views))
+	for i, v := range views {
+		out[i] = *v
+	}
+	return out
 }
 
 // sumStripped adds rs up without allocation info. Items of different

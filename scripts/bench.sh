@@ -32,5 +32,18 @@ for b in BenchmarkListApps1kApps10kTasks/counts BenchmarkListApps1kApps10kTasks/
 	echo "$b: median $ns ns/op"
 done
 
+echo "== end to end: agora bench, 1,000 simulated agents, 20 frameworks, 2,000 tasks (3 runs, master in its own process)"
+bin=$(mktemp -d)
+go build -o "$bin/agora" ./cmd/agora
+tps=() p99=()
+for seed in 1 2 3; do
+	out=$("$bin/agora" bench --agents 1000 --frameworks 20 --tasks 2000 --seed "$seed" 2>/dev/null)
+	tps+=("$(echo "$out" | awk '$1=="throughput:" {print $2}')")
+	p99+=("$(echo "$out" | awk '$1=="launch→RUNNING:" {print $7}')")
+done
+rm -rf "$bin"
+echo "tasks/s launch→RUNNING: median $(printf '%s\n' "${tps[@]}" | median)"
+echo "p99 launch→RUNNING: median $(printf '%s\n' "${p99[@]}" | sed 's/ms$//' | median) ms"
+
 echo "== Mesos JSON encoding vs protojson"
 run -bench 'Marshal' -count 1 ./proto/mesosjson/ | grep -E '^Benchmark' || true

@@ -21,7 +21,7 @@ const (
 	// maxEventSize bounds one Event record, as the real agent does.
 	maxEventSize = 16 << 20
 	// callTimeout bounds a non-streaming call.
-	callTimeout = 10 * time.Second
+	callTimeout  = 10 * time.Second
 	maxErrorBody = 4 << 10
 )
 

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/zap/zaptest"
 	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest"
 
 	"github.com/agoraproject/agora/agent/sim"
 	"github.com/agoraproject/agora/agent/statusupdate"

@@ -29,6 +29,8 @@ func commands() []command {
 		{"marathon", "run the Marathon-compatible framework", runMarathon},
 		{"chronos", "run the Chronos-compatible framework", runChronos},
 		{"dev", "run a master and an agent in one process on 127.0.0.1", runDev},
+		{"sim", "run simulated agents against a master", runSim},
+		{"bench", "measure a master end to end with simulated agents", runBench},
 		{"version", "print the version", runVersion},
 	}
 }

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"os/user"
 	"path"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -26,11 +28,13 @@ import (
 
 // marathonFlags are `agora marathon`'s flags, named as Marathon's.
 type marathonFlags struct {
-	cfg      core.Config
-	ip       string
-	workDir  string
-	logLevel string
-	port     int
+	cfg       core.Config
+	api       api.Config
+	ip        string
+	workDir   string
+	logLevel  string
+	port      int
+	zkTimeout time.Duration
 }
 
 func bindMarathonFlags(fs *flag.FlagSet) *marathonFlags {
@@ -39,22 +43,68 @@ func bindMarathonFlags(fs *flag.FlagSet) *marathonFlags {
 		TaskLaunchTimeout: core.DefaultTaskLaunchTimeout,
 		ReconcileInterval: core.DefaultReconcileInterval,
 		MaxVersions:       core.DefaultMaxVersions,
-	}}
+	}, zkTimeout: election.DefaultSessionTimeout}
 	c := &f.cfg
 	fs.StringVar(&c.Master, "master", "127.0.0.1:5050", "the master: host:port, http://host:port, or a comma-separated list")
 	fs.StringVar(&c.ZK, "zk", "", "ZooKeeper URL zk://host:port[,host:port]/path for state and leader election (default: files under --work_dir, no election)")
+	fs.Var(marathonDuration{&f.zkTimeout, time.Millisecond}, "zk_session_timeout", "ZooKeeper session timeout of the leader election: a dead leader is replaced after about this long (milliseconds, as Marathon, or a duration such as 10secs)")
 	fs.StringVar(&f.ip, "http_address", "0.0.0.0", "IP address the REST API listens on")
 	fs.IntVar(&f.port, "http_port", 8080, "port of the REST API")
 	fs.StringVar(&c.Hostname, "hostname", "", "hostname advertised to the master and to other replicas (default: the system hostname)")
 	fs.StringVar(&f.workDir, "work_dir", "", "directory of the file store, used without --zk")
 	fs.StringVar(&c.Role, "mesos_role", "*", "role the framework registers with")
 	fs.StringVar(&c.User, "mesos_user", currentUserName(), "user that runs tasks of apps without \"user\"")
-	fs.Var(duration.Value{D: &c.FailoverTimeout}, "failover_timeout", "how long the master keeps the tasks while no Marathon is connected")
-	fs.Var(duration.Value{D: &c.TaskLaunchTimeout}, "task_launch_timeout", "a task still staging after this long is killed and replaced")
-	fs.Var(duration.Value{D: &c.ReconcileInterval}, "reconciliation_interval", "period of task reconciliation with the master")
+	fs.Var(marathonDuration{&c.FailoverTimeout, time.Second}, "failover_timeout", "how long the master keeps the tasks while no Marathon is connected (seconds, as Marathon, or a duration)")
+	fs.Var(marathonDuration{&c.TaskLaunchTimeout, time.Millisecond}, "task_launch_timeout", "a task still staging after this long is killed and replaced (milliseconds, as Marathon, or a duration)")
+	fs.Var(marathonDuration{&c.ReconcileInterval, time.Millisecond}, "reconciliation_interval", "period of task reconciliation with the master (milliseconds, as Marathon, or a duration)")
+	fs.Func("http_endpoints", "comma-separated URLs that receive every event as an HTTP POST (more are added with POST /v2/eventSubscriptions)", func(s string) error {
+		f.api.HTTPEndpoints = nil
+		for _, u := range strings.Split(s, ",") {
+			if u = strings.TrimSpace(u); u != "" {
+				f.api.HTTPEndpoints = append(f.api.HTTPEndpoints, u)
+			}
+		}
+		return nil
+	})
+	fs.Func("access_control_allow_origin", "origins (comma-separated http://host:port) whose web pages may call the API, or \"*\" for any (default: none)", func(s string) error {
+		f.api.AccessControlAllowOrigin = api.ParseOrigins(s)
+		return nil
+	})
 	fs.IntVar(&c.MaxVersions, "max_versions", c.MaxVersions, "stored versions per app")
 	fs.StringVar(&f.logLevel, "logging_level", "INFO", "log level: DEBUG, INFO, WARNING or ERROR")
 	return f
+}
+
+// marathonDuration is a duration flag that also takes Marathon's bare
+// numbers, read in the flag's unit ("--task_launch_timeout 300000" is
+// milliseconds, "--failover_timeout 604800" seconds); "5mins" or "5m" work
+// too.
+type marathonDuration struct {
+	d    *time.Duration
+	unit time.Duration
+}
+
+func (v marathonDuration) String() string {
+	if v.d == nil {
+		return ""
+	}
+	return duration.Format(*v.d)
+}
+
+func (v marathonDuration) Set(s string) error {
+	if n, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err == nil {
+		if n < 0 || math.IsNaN(n) || math.IsInf(n, 0) {
+			return fmt.Errorf("invalid duration %q: must not be negative", s)
+		}
+		*v.d = time.Duration(n * float64(v.unit))
+		return nil
+	}
+	d, err := duration.Parse(s)
+	if err != nil {
+		return err
+	}
+	*v.d = d
+	return nil
 }
 
 func currentUserName() string {
@@ -112,7 +162,7 @@ func startMarathon(ctx context.Context, f *marathonFlags, log *zap.Logger, ready
 		}
 		ecfg := election.Config{
 			Servers: u.Servers, Path: path.Join(u.Path, "leader"), Prefix: "member_",
-			Data: []byte(cfg.Advertise), Auth: u.Auth, Log: log.Named("election"),
+			Data: []byte(cfg.Advertise), Auth: u.Auth, SessionTimeout: f.zkTimeout, Log: log.Named("election"),
 		}
 		if err := ecfg.Validate(); err != nil {
 			ln.Close()
@@ -125,7 +175,7 @@ func startMarathon(ctx context.Context, f *marathonFlags, log *zap.Logger, ready
 		ln.Close()
 		return err
 	}
-	apiServer, err := api.NewServer(c, log, api.Config{})
+	apiServer, err := api.NewServer(c, log, f.api)
 	if err != nil {
 		ln.Close()
 		return err
@@ -184,6 +234,9 @@ func startDevMarathon(ctx context.Context, port int, master, dir string, log *za
 	fs := flag.NewFlagSet("marathon", flag.ContinueOnError)
 	f := bindMarathonFlags(fs)
 	f.cfg.Master, f.ip, f.port, f.workDir, f.cfg.Hostname = master, "127.0.0.1", port, dir, "localhost"
+	// The master's web UI reads /v2/apps and /v2/deployments from its own
+	// origin, reached as 127.0.0.1 or localhost.
+	f.api.AccessControlAllowOrigin = api.ParseOrigins(devOrigins(master))
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() { done <- startMarathon(ctx, f, log.Named("dev"), func(a string) { ready <- a }) }()

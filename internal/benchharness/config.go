@@ -38,7 +38,8 @@ type Config struct {
 	// RunTimeout the launch phase (defaults 5 min each).
 	RegisterTimeout, RunTimeout time.Duration
 	// SampleInterval is how often the master's metrics are sampled during
-	// the launch phase (default 250 ms).
+	// the launch phase (default 1 s). Each read costs the master a walk
+	// over every agent and task in its event loop.
 	SampleInterval time.Duration
 	Logger         *zap.Logger
 }
@@ -86,7 +87,7 @@ func (c *Config) Validate() error {
 		c.RunTimeout = 5 * time.Minute
 	}
 	if c.SampleInterval == 0 {
-		c.SampleInterval = 250 * time.Millisecond
+		c.SampleInterval = time.Second
 	}
 	if c.Logger == nil {
 		c.Logger = zap.NewNop()

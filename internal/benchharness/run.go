@@ -91,7 +91,9 @@ func runFrameworks(ctx context.Context, cfg *Config, sc *scraper, res *Result, l
 				Capabilities: []*mesos.FrameworkInfo_Capability{{Type: mesos.FrameworkInfo_Capability_MULTI_ROLE.Enum()}},
 			},
 			HTTPClient: hc,
-			Logger:     cfg.Logger,
+			// The teardown at the end makes every client warn that its
+			// stream ended.
+			Logger: cfg.Logger.WithOptions(zap.IncreaseLevel(zap.ErrorLevel)),
 		}, fw.callbacks())
 		if err != nil {
 			return nil, err

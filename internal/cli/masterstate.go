@@ -63,7 +63,11 @@ type taskJSON struct {
 
 func fetchMasterState(ctx context.Context, o *options) (*masterState, error) {
 	var s masterState
-	if err := newClient("master", o.master).get(ctx, "/master/state", &s); err != nil {
+	base, err := masterBase(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	if err := newClient("master", base).get(ctx, "/master/state", &s); err != nil {
 		return nil, err
 	}
 	return &s, nil

@@ -54,7 +54,7 @@ func newFlags(env Env, name string) (*flag.FlagSet, *options) {
 	o := &options{}
 	fs := flag.NewFlagSet("agora "+name, flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
-	fs.StringVar(&o.master, "master", envOr(env, "AGORA_MASTER", "http://127.0.0.1:5050"), "master URL (or $AGORA_MASTER)")
+	fs.StringVar(&o.master, "master", envOr(env, "AGORA_MASTER", "http://127.0.0.1:5050"), "master URL, or zk://host:port,.../path to find the leader (or $AGORA_MASTER)")
 	fs.StringVar(&o.marathon, "marathon", envOr(env, "AGORA_MARATHON", "http://127.0.0.1:8080"), "Marathon URL (or $AGORA_MARATHON)")
 	fs.StringVar(&o.chronos, "chronos", envOr(env, "AGORA_CHRONOS", "http://127.0.0.1:4400"), "Chronos URL (or $AGORA_CHRONOS)")
 	fs.BoolVar(&o.json, "json", false, "print JSON for scripts instead of a table")

@@ -4,7 +4,8 @@
 // /metrics/snapshot, /health, /version, /master/redirect), /metrics in
 // Prometheus's format and /logging/toggle. Handlers decode,
 // call the master, encode, and map errors to status codes in one place.
-// It holds no cluster state of its own.
+// It holds no cluster state of its own, only encodings of state objects
+// kept between reads (statecache.go).
 package api
 
 import (
@@ -34,6 +35,8 @@ type Handler struct {
 	router       *mux.Router
 	logToggle    *telemetry.LogToggle // set by SetLogLevel
 	logLevel     *zap.AtomicLevel     // set by SetLogLevel
+	// caches keep encoded state objects between reads (statecache.go).
+	caches *stateCaches
 }
 
 // New builds the master's HTTP handler.
@@ -41,7 +44,9 @@ func New(m *master.Master, log *zap.Logger) *Handler {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	h := &Handler{m: m, log: log.Named("api"), maxBodyBytes: DefaultMaxBodyBytes, router: mux.NewRouter()}
+	h := &Handler{m: m, log: log.Named("api"), maxBodyBytes: DefaultMaxBodyBytes, router: mux.NewRouter(),
+		caches: newStateCaches(DefaultStateCacheTTL)}
+	h.caches.idle.drop = h.caches.forget(m)
 	r := h.router
 	r.HandleFunc("/api/v1/scheduler", h.scheduler)
 	r.HandleFunc("/master/api/v1/scheduler", h.scheduler)

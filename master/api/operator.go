@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/agoraproject/agora/master"
+	"github.com/agoraproject/agora/proto/codec"
 	mesos "github.com/agoraproject/agora/proto/mesos/v1"
 	masterpb "github.com/agoraproject/agora/proto/mesos/v1/master"
 )
@@ -28,6 +29,10 @@ func (h *Handler) operator(w http.ResponseWriter, r *http.Request) {
 	}
 	if call.GetType() == masterpb.Call_SUBSCRIBE {
 		h.operatorSubscribe(w, r, respCodec)
+		return
+	}
+	if call.GetType() == masterpb.Call_GET_STATE {
+		h.operatorGetState(w, r, respCodec)
 		return
 	}
 	resp, err := h.operatorCall(r.Context(), call)
@@ -51,6 +56,28 @@ func (h *Handler) operator(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", respCodec.MediaType())
 	_, _ = w.Write(b)
+}
+
+// operatorGetState answers GET_STATE from the handler's caches
+// (operator_state.go).
+func (h *Handler) operatorGetState(w http.ResponseWriter, r *http.Request, respCodec codec.Codec) {
+	s, err := h.m.State(r.Context())
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	var b *body
+	if respCodec.MediaType() == codec.MediaTypeProtobuf {
+		b, err = h.caches.getStateProto(s)
+	} else {
+		b, err = h.caches.getStateJSON(s)
+	}
+	if err != nil {
+		h.log.Error("encoding an operator API response", zap.Stringer("call", masterpb.Call_GET_STATE), zap.Error(err))
+		httpError(w, http.StatusInternalServerError, "failed to encode the response")
+		return
+	}
+	b.serve(w, respCodec.MediaType())
 }
 
 // operatorCall answers one call; a nil Response means 200 with no body,

@@ -149,14 +149,15 @@ func (l taskLists) fieldsInOrder() []taskField {
 
 // getStateProto encodes GET_STATE's Response in protobuf.
 func (c *stateCaches) getStateProto(s *master.State) (*body, error) {
-	g := c.taskProto.begin(countTasks(s))
+	c.idle.read()
+	encoded := 0
 	lists := collectTasks(s, func(t *master.TaskView) []byte {
-		return g.get(t.Key, nil, func() []byte {
+		return taskBytes(t, slotProto, "", &encoded, func(t *master.TaskView) []byte {
 			b, _ := proto.Marshal(master.TaskProto(t)) // records hold only valid messages
 			return b
 		})
 	})
-	c.taskProto.end(g)
+	c.stats.record("protobuf tasks", encoded)
 	rest, err := proto.Marshal(stateRest(s))
 	if err != nil {
 		return nil, err
@@ -197,14 +198,15 @@ var (
 // response is encoded whole and the tasks are spliced in as get_state's
 // first field.
 func (c *stateCaches) getStateJSON(s *master.State) (*body, error) {
-	g := c.taskJSON.begin(countTasks(s))
+	c.idle.read()
+	encoded := 0
 	lists := collectTasks(s, func(t *master.TaskView) []byte {
-		return g.get(t.Key, nil, func() []byte {
+		return taskBytes(t, slotJSON, "", &encoded, func(t *master.TaskView) []byte {
 			b, _ := mesosjson.Marshal(master.TaskProto(t))
 			return b
 		})
 	})
-	c.taskJSON.end(g)
+	c.stats.record("json tasks", encoded)
 	head, err := mesosjson.Marshal(&masterpb.Response{Type: masterpb.Response_GET_STATE.Enum(), GetState: stateRest(s)})
 	if err != nil {
 		return nil, err

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 
+	"go.uber.org/zap"
+
 	"github.com/agoraproject/agora/master"
 )
 
@@ -44,7 +46,13 @@ func (h *Handler) state(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	writeJSON(w, r, renderState(s))
+	b, err := h.caches.masterState(s)
+	if err != nil {
+		h.log.Error("encoding /master/state", zap.Error(err))
+		httpError(w, http.StatusInternalServerError, "encoding response: "+err.Error())
+		return
+	}
+	b.serveJSON(w, r)
 }
 
 func (h *Handler) stateSummary(w http.ResponseWriter, r *http.Request) {

@@ -13,63 +13,12 @@ import (
 	"github.com/agoraproject/agora/proto/resources"
 )
 
-// The functions below render a master.State in the JSON shape of Mesos's
-// /master/state and /master/state-summary, which dashboards and CLIs parse.
+// The functions below render the parts of a master.State in the JSON shape
+// of Mesos's /master/state and /master/state-summary, which dashboards and
+// CLIs parse; render_state.go assembles /master/state from them.
 
 type object = map[string]any
 
-func renderState(s *master.State) object {
-	var activated, deactivated, unreachable int
-	agents := make([]object, 0, len(s.Agents))
-	for _, a := range s.Agents {
-		switch {
-		case a.Unreachable:
-			unreachable++
-			continue
-		case a.Connected:
-			activated++
-		default:
-			deactivated++
-		}
-		agents = append(agents, renderAgent(a))
-	}
-	workDirs := agentWorkDirs(s) // sandboxes.go
-	frameworks := make([]object, 0, len(s.Frameworks))
-	for _, f := range s.Frameworks {
-		frameworks = append(frameworks, withSandboxes(renderFramework(f), f, workDirs))
-	}
-	completed := make([]object, 0, len(s.CompletedFrameworks))
-	for _, f := range s.CompletedFrameworks {
-		completed = append(completed, withSandboxes(renderFramework(f), f, workDirs))
-	}
-	flags := s.Flags
-	if flags == nil {
-		flags = map[string]string{}
-	}
-	return object{
-		"version":                 master.Version,
-		"git_sha":                 "",
-		"build_date":              "",
-		"build_time":              0,
-		"build_user":              "",
-		"start_time":              seconds(s.Start),
-		"elected_time":            seconds(s.Start),
-		"id":                      s.Info.GetId(),
-		"pid":                     s.Info.GetPid(),
-		"hostname":                s.Info.GetHostname(),
-		"activated_slaves":        activated,
-		"deactivated_slaves":      deactivated,
-		"unreachable_slaves":      unreachable,
-		"leader":                  s.Info.GetPid(),
-		"leader_info":             protoJSON(s.Info),
-		"flags":                   flags,
-		"slaves":                  agents,
-		"frameworks":              frameworks,
-		"completed_frameworks":    completed,
-		"orphan_tasks":            []object{},
-		"unregistered_frameworks": []string{},
-	}
-}
 
 func renderAgent(a master.AgentView) object {
 	return object{
@@ -91,21 +40,10 @@ func renderAgent(a master.AgentView) object {
 	}
 }
 
-func renderFramework(f master.FrameworkView) object {
+// frameworkObject renders a framework without its task and executor
+// lists, which render_state.go splices in from cached pieces.
+func frameworkObject(f master.FrameworkView) object {
 	info := f.Info
-	tasks := make([]object, 0, len(f.Tasks))
-	unreachable := []object{}
-	for _, t := range f.Tasks {
-		if t.State == mesos.TaskState_TASK_UNREACHABLE {
-			unreachable = append(unreachable, renderTask(t))
-			continue
-		}
-		tasks = append(tasks, renderTask(t))
-	}
-	completed := make([]object, 0, len(f.CompletedTasks))
-	for _, t := range f.CompletedTasks {
-		completed = append(completed, renderTask(t))
-	}
 	offers := make([]object, 0, len(f.Offers))
 	for _, o := range f.Offers {
 		offers = append(offers, object{
@@ -139,12 +77,7 @@ func renderFramework(f master.FrameworkView) object {
 		"allocated_resources": used,
 		"used_resources":      used,
 		"offered_resources":   resources.Flatten(f.Offered),
-		"tasks":               tasks,
-		"unreachable_tasks":   unreachable,
-		"completed_tasks":     completed,
 		"offers":              offers,
-		"executors":           renderExecutors(f),
-		"completed_executors": []object{},
 	}
 	if len(f.Roles) == 1 {
 		out["role"] = f.Roles[0]

@@ -1,8 +1,9 @@
 package api
 
 import (
+	"cmp"
 	"path"
-	"sort"
+	"slices"
 
 	"github.com/agoraproject/agora/master"
 	mesos "github.com/agoraproject/agora/proto/mesos/v1"
@@ -38,39 +39,50 @@ func agentWorkDirs(s *master.State) map[string]string {
 
 type executorRef struct{ agent, id string }
 
-// withSandboxes completes a rendered framework: the executors already
-// listed (custom executors) get their directory, and executors implied by
-// tasks are added, those of live tasks to "executors" and the others to
-// "completed_executors".
-func withSandboxes(o object, f master.FrameworkView, workDirs map[string]string) object {
-	seen := map[executorRef]bool{}
-	executors, _ := o["executors"].([]object)
-	for _, e := range executors {
-		ref := executorRef{str(e["slave_id"]), str(e["executor_id"])}
-		seen[ref] = true
-		e["id"] = ref.id // as in the agent's state.json
-		e["directory"] = sandboxDirectory(workDirs[ref.agent], ref.agent, f.ID, ref.id)
-	}
-	executors = append(executors, impliedExecutors(f.Tasks, f.ID, workDirs, seen)...)
-	completed, _ := o["completed_executors"].([]object)
-	completed = append(completed, impliedExecutors(f.CompletedTasks, f.ID, workDirs, seen)...)
-	sortExecutors(executors)
-	sortExecutors(completed)
-	o["executors"], o["completed_executors"] = executors, completed
-	return o
+// executorEntry is one rendered executor of /master/state.
+type executorEntry struct {
+	ref executorRef
+	b   []byte
 }
 
-// impliedExecutors renders the executors of tasks that are not in seen,
-// one per agent and executor ID, and adds them to seen.
-func impliedExecutors(tasks []master.TaskView, frameworkID string, workDirs map[string]string, seen map[executorRef]bool) []object {
-	type implied struct {
-		ref        executorRef
-		kind, name string
-		res        []*mesos.Resource
+// implied is an executor found through its tasks.
+type implied struct {
+	ref        executorRef
+	kind, name string
+	tasks      []*master.TaskView
+	list       *[]master.TaskView // the list the group was found in
+}
+
+// frameworkExecutors renders a framework's executors with their sandbox
+// directories: custom executors the master accounts for, then the
+// executors implied by tasks, those of live tasks in the first list and
+// the others in the second, each ordered by agent and executor ID. The
+// executor of a single task (a command task's, nearly always) is kept in
+// the cache with the task.
+func frameworkExecutors(f *master.FrameworkView, workDirs map[string]string, encoded *int) (live, completed []executorEntry) {
+	seen := make(map[executorRef]*implied, len(f.Tasks)+len(f.CompletedTasks))
+	for _, e := range renderExecutors(*f) {
+		ref := executorRef{str(e["slave_id"]), str(e["executor_id"])}
+		seen[ref] = nil
+		e["id"] = ref.id // as in the agent's state.json
+		e["directory"] = sandboxDirectory(workDirs[ref.agent], ref.agent, f.ID, ref.id)
+		live = append(live, executorEntry{ref, mustJSON(e)})
 	}
+	live = appendImplied(live, impliedExecutors(f.Tasks, seen), f.ID, workDirs, encoded)
+	completed = appendImplied(completed, impliedExecutors(f.CompletedTasks, seen), f.ID, workDirs, encoded)
+	sortExecutors(live)
+	sortExecutors(completed)
+	return live, completed
+}
+
+// impliedExecutors groups tasks by agent and executor ID, skipping
+// executors already in seen, and adds the groups to seen. Groups of this
+// list are in seen too, so that one map serves both.
+func impliedExecutors(tasks []master.TaskView, seen map[executorRef]*implied) []*implied {
 	var found []*implied
-	byRef := map[executorRef]*implied{}
-	for _, t := range tasks {
+	list := &tasks // identifies this list's groups in seen
+	for i := range tasks {
+		t := &tasks[i]
 		ref := executorRef{t.AgentID, t.ExecutorID}
 		kind, name := "DEFAULT", ""
 		switch ex := t.Info.GetExecutor(); {
@@ -79,41 +91,56 @@ func impliedExecutors(tasks []master.TaskView, frameworkID string, workDirs map[
 		case ex != nil:
 			kind, name = "CUSTOM", ex.GetName()
 		}
-		if seen[ref] {
+		if e, ok := seen[ref]; ok {
+			if e != nil && e.list == list {
+				e.tasks = append(e.tasks, t)
+			}
 			continue
 		}
-		e := byRef[ref]
-		if e == nil {
-			e = &implied{ref: ref, kind: kind, name: name}
-			byRef[ref] = e
-			found = append(found, e)
-		}
-		e.res = resources.Add(e.res, resources.StripAllocation(t.Resources))
+		e := &implied{ref: ref, kind: kind, name: name, tasks: []*master.TaskView{t}, list: list}
+		seen[ref] = e
+		found = append(found, e)
 	}
-	out := make([]object, 0, len(found))
+	return found
+}
+
+func appendImplied(out []executorEntry, found []*implied, frameworkID string, workDirs map[string]string, encoded *int) []executorEntry {
 	for _, e := range found {
-		seen[e.ref] = true
-		out = append(out, object{
-			"id":           e.ref.id,
-			"executor_id":  e.ref.id,
-			"name":         e.name,
-			"type":         e.kind,
-			"framework_id": frameworkID,
-			"slave_id":     e.ref.agent,
-			"directory":    sandboxDirectory(workDirs[e.ref.agent], e.ref.agent, frameworkID, e.ref.id),
-			"resources":    resources.Flatten(e.res),
-		})
+		workDir := workDirs[e.ref.agent]
+		render := func(*master.TaskView) []byte {
+			var res []*mesos.Resource
+			for _, t := range e.tasks {
+				res = resources.Add(res, resources.StripAllocation(t.Resources))
+			}
+			return mustJSON(object{
+				"id":           e.ref.id,
+				"executor_id":  e.ref.id,
+				"name":         e.name,
+				"type":         e.kind,
+				"framework_id": frameworkID,
+				"slave_id":     e.ref.agent,
+				"directory":    sandboxDirectory(workDir, e.ref.agent, frameworkID, e.ref.id),
+				"resources":    resources.Flatten(res),
+			})
+		}
+		var b []byte
+		if len(e.tasks) == 1 {
+			b = taskBytes(e.tasks[0], slotExecutor, workDir, encoded, render)
+		} else {
+			*encoded++
+			b = render(nil)
+		}
+		out = append(out, executorEntry{e.ref, b})
 	}
 	return out
 }
 
-func sortExecutors(es []object) {
-	sort.Slice(es, func(i, j int) bool {
-		a, b := es[i], es[j]
-		if str(a["slave_id"]) != str(b["slave_id"]) {
-			return str(a["slave_id"]) < str(b["slave_id"])
+func sortExecutors(es []executorEntry) {
+	slices.SortFunc(es, func(a, b executorEntry) int {
+		if c := cmp.Compare(a.ref.agent, b.ref.agent); c != 0 {
+			return c
 		}
-		return str(a["executor_id"]) < str(b["executor_id"])
+		return cmp.Compare(a.ref.id, b.ref.id)
 	})
 }
 

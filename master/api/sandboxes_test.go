@@ -136,9 +136,9 @@ func TestWithSandboxes(t *testing.T) {
 			{ID: "g0", AgentID: "A", ExecutorID: "group"}, // its executor still runs
 			{ID: "old", AgentID: "A", ExecutorID: "gone", Info: custom},
 		},
+		Executors: []master.ExecutorView{{ID: "mine", FrameworkID: "F", AgentID: "A", Info: &mesos.ExecutorInfo{Name: proto.String("my executor")}}},
 	}
-	o := object{"executors": []object{{"executor_id": "mine", "slave_id": "A", "name": "my executor"}}, "completed_executors": []object{}}
-	o = withSandboxes(o, f, map[string]string{"A": "/w"})
+	o := withSandboxes(t, f, map[string]string{"A": "/w"})
 	dir := func(agent, ex string) string {
 		return "/w/slaves/" + agent + "/frameworks/F/executors/" + ex + "/runs/latest"
 	}
@@ -169,4 +169,22 @@ func TestWithSandboxes(t *testing.T) {
 		completed[0]["name"] != "my executor" || completed[0]["directory"] != dir("A", "gone") {
 		t.Errorf("completed executors %v", completed)
 	}
+}
+
+// withSandboxes renders f's executor lists as /master/state has them.
+func withSandboxes(t *testing.T, f master.FrameworkView, workDirs map[string]string) object {
+	var encoded int
+	live, completed := frameworkExecutors(&f, workDirs, &encoded)
+	decode := func(es []executorEntry) []object {
+		out := []object{}
+		for _, e := range es {
+			var o object
+			if err := json.Unmarshal(e.b, &o); err != nil {
+				t.Fatalf("executor %s: %v", e.b, err)
+			}
+			out = append(out, o)
+		}
+		return out
+	}
+	return object{"executors": decode(live), "completed_executors": decode(completed)}
 }

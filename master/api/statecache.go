@@ -1,94 +1,183 @@
 package api
 
 import (
+	"context"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/agoraproject/agora/master"
+	mesos "github.com/agoraproject/agora/proto/mesos/v1"
 )
 
 // Encoded state objects kept between reads. A task's JSON and protobuf
 // change only when the task does, so a read of 100,000 tasks encodes the
 // few that changed since the previous read and copies the bytes of the
-// others (master.TaskKey says when a task changed).
+// others. Tasks keep their encodings on their views (master.Encodings),
+// which the master replaces when a task changes; agents, whose objects
+// hold per-read sums, are kept here by what they render.
 //
-// Each read builds the next generation from the previous one: what it
-// looks up is carried over, objects that are gone drop out, and a
-// generation once published is never written again, so concurrent reads
-// share it without locks. A cache that nobody reads for its ttl is
-// dropped, so the memory is held only while someone polls the state.
+// Nothing is kept for long without readers: when no state read has come
+// for a while, the master drops the views and encodings, and the agents'
+// cache is dropped.
 
-// DefaultStateCacheTTL is how long encoded state objects are kept after
-// the last read that used them.
+// DefaultStateCacheTTL is how long encodings are kept after the last
+// state read.
 const DefaultStateCacheTTL = 2 * time.Minute
 
-type fragmentCache[K comparable, V any] struct {
+// Slots of master.Encodings.
+const (
+	slotProto    = iota // mesos.Task, protobuf (GET_STATE)
+	slotJSON            // mesos.Task, Mesos JSON (GET_STATE)
+	slotState           // a task object of /master/state
+	slotExecutor        // a command task's executor object of /master/state, tagged with its agent's work directory
+)
+
+// taskBytes is a task's encoding from slot, encoded and kept there when
+// missing or computed from another tag. encoded counts the tasks encoded.
+func taskBytes(t *master.TaskView, slot int, tag string, encoded *int, encode func(*master.TaskView) []byte) []byte {
+	e := t.Encodings()
+	if e == nil {
+		*encoded++
+		return encode(t)
+	}
+	if v := e.Load(slot); v != nil && v.Tag == tag {
+		return v.Bytes
+	}
+	*encoded++
+	b := encode(t)
+	e.Store(slot, &master.Encoded{Tag: tag, Bytes: b})
+	return b
+}
+
+// readStats are how many objects the last read of a kind encoded.
+type readStats struct {
+	mu      sync.Mutex
+	encoded map[string]int
+}
+
+func (r *readStats) record(kind string, n int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.encoded == nil {
+		r.encoded = map[string]int{}
+	}
+	r.encoded[kind] = n
+}
+
+func (r *readStats) last(kind string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.encoded[kind]
+}
+
+// idleDropper drops the caches once no read has come for ttl.
+type idleDropper struct {
 	ttl   time.Duration
+	drop  func()
 	mu    sync.Mutex
-	cur   map[K]V
 	last  time.Time
 	timer *time.Timer
 }
 
-func newFragmentCache[K comparable, V any](ttl time.Duration) *fragmentCache[K, V] {
-	return &fragmentCache[K, V]{ttl: ttl}
-}
-
-// generation is one read's view of a cache.
-type generation[K comparable, V any] struct {
-	prev, next map[K]V
-	misses     int
-}
-
-// begin starts a read expecting about n objects.
-func (c *fragmentCache[K, V]) begin(n int) *generation[K, V] {
-	c.mu.Lock()
-	prev := c.cur
-	c.mu.Unlock()
-	return &generation[K, V]{prev: prev, next: make(map[K]V, n)}
-}
-
-// get returns the value kept under k, or computes, keeps and returns it.
-// ok, when given, says whether a kept value is still good.
-func (g *generation[K, V]) get(k K, ok func(V) bool, compute func() V) V {
-	if v, found := g.next[k]; found {
-		return v
-	}
-	v, found := g.prev[k]
-	if !found || (ok != nil && !ok(v)) {
-		v = compute()
-		g.misses++
-	}
-	g.next[k] = v
-	return v
-}
-
-// end publishes a read's generation for the next read.
-func (c *fragmentCache[K, V]) end(g *generation[K, V]) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.cur, c.last = g.next, time.Now()
-	if c.ttl <= 0 {
-		c.cur = nil
+// read notes a state read.
+func (d *idleDropper) read() {
+	if d.ttl <= 0 {
 		return
 	}
-	if c.timer == nil {
-		c.timer = time.AfterFunc(c.ttl, c.expire)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.last = time.Now()
+	if d.timer == nil {
+		d.timer = time.AfterFunc(d.ttl, d.expire)
 	}
 }
 
-// expire drops the cache once nobody has read it for ttl.
-func (c *fragmentCache[K, V]) expire() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if idle := time.Since(c.last); idle < c.ttl {
-		c.timer = time.AfterFunc(c.ttl-idle, c.expire)
+func (d *idleDropper) expire() {
+	d.mu.Lock()
+	if idle := time.Since(d.last); idle < d.ttl {
+		d.timer = time.AfterFunc(d.ttl-idle, d.expire)
+		d.mu.Unlock()
 		return
 	}
-	c.cur, c.timer = nil, nil
+	d.timer = nil
+	d.mu.Unlock()
+	d.drop()
 }
 
-// size is how many objects the cache holds.
-func (c *fragmentCache[K, V]) size() int {
+// agentObjects keeps agents' encodings from one read to the next, by what
+// they render: each read builds the next generation from the previous
+// one, so agents that are gone drop out, and a generation once published
+// is never written again (its entries' slots are filled at most once).
+type agentObjects struct {
+	mu  sync.Mutex
+	cur map[agentKey]*agentEntry
+}
+
+// Slots of agentEntry.
+const (
+	agentSlotState = iota // /master/state
+	agentSlotProto        // GetAgents.Agent, protobuf
+	agentSlotJSON         // GetAgents.Agent, Mesos JSON
+	agentSlots
+)
+
+type agentEntry struct {
+	used, offered []*mesos.Resource
+	enc           [agentSlots]atomic.Pointer[[]byte]
+}
+
+type agentObjectsGen struct {
+	prev, next map[agentKey]*agentEntry
+	encoded    int
+}
+
+func (c *agentObjects) begin(n int) *agentObjectsGen {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return len(c.cur)
+	return &agentObjectsGen{prev: c.cur, next: make(map[agentKey]*agentEntry, n)}
+}
+
+// bytes returns the agent's encoding in slot, encoding and keeping it when
+// the agent changed or it is missing.
+func (g *agentObjectsGen) bytes(a *master.AgentView, slot int, encode func(*master.AgentView) []byte) []byte {
+	k := keyOfAgent(a)
+	e := g.next[k]
+	if e == nil {
+		e = g.prev[k]
+		if e == nil || !sameResources(e.used, a.Used) || !sameResources(e.offered, a.Offered) {
+			e = &agentEntry{used: a.Used, offered: a.Offered}
+		}
+		g.next[k] = e
+	}
+	if p := e.enc[slot].Load(); p != nil {
+		return *p
+	}
+	b := encode(a)
+	e.enc[slot].Store(&b)
+	g.encoded++
+	return b
+}
+
+func (c *agentObjects) end(g *agentObjectsGen) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.cur = g.next
+}
+
+func (c *agentObjects) reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.cur = nil
+}
+
+// forget is the idle drop: the master's views and encodings, and the
+// agents' objects.
+func (c *stateCaches) forget(m *master.Master) func() {
+	return func() {
+		c.agents.reset()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = m.ForgetEncodings(ctx) // a stopped master has nothing to drop
+	}
 }

@@ -50,7 +50,11 @@ func New(cfg Config, h Handler) (*Client, error) {
 		return nil, errors.New("scheduler: nil Handler")
 	}
 	cfg = cfg.WithDefaults()
-	masters, _ := parseMasters(cfg.Master) // checked by Validate
+	masters, zk, _ := parseMasters(cfg.Master) // checked by Validate
+	ep := newEndpoints(masters)
+	if zk != "" {
+		ep = newDetectedEndpoints()
+	}
 	noFollow := func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	callHTTP := *cfg.HTTPClient
 	callHTTP.CheckRedirect = noFollow
@@ -62,7 +66,7 @@ func New(cfg Config, h Handler) (*Client, error) {
 		cfg:         cfg,
 		handler:     h,
 		log:         cfg.Logger.Named("scheduler"),
-		ep:          newEndpoints(masters),
+		ep:          ep,
 		streamHTTP:  &streamHTTP,
 		callHTTP:    &callHTTP,
 		stop:        stopper.New(),
@@ -97,6 +101,9 @@ func (c *Client) Run(ctx context.Context) error {
 	}
 	ctx, cancel := c.stop.Context(ctx)
 	defer cancel()
+	if err := c.detectLeader(ctx); err != nil {
+		return err
+	}
 
 	b := backoff{min: c.cfg.MinBackoff, max: c.cfg.MaxBackoff, rand: c.cfg.Rand}
 	for {
@@ -138,6 +145,8 @@ func (c *Client) sleep(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-t.C():
+		return nil
+	case <-c.ep.changed: // a new leader: no point waiting longer
 		return nil
 	}
 }

@@ -119,7 +119,7 @@ func (c Config) WithDefaults() Config {
 func (c Config) Validate() error {
 	c = c.WithDefaults()
 	var errs []error
-	if _, err := parseMasters(c.Master); err != nil {
+	if _, _, err := parseMasters(c.Master); err != nil {
 		errs = append(errs, err)
 	}
 	switch {

@@ -24,10 +24,11 @@ func TestParseMasters(t *testing.T) {
 		{in: "m1:5050/api/v1/scheduler", want: []string{"http://m1:5050/api/v1/scheduler"}},
 		{in: " a:1 , b:2,", want: []string{"http://a:1/api/v1/scheduler", "http://b:2/api/v1/scheduler"}},
 		{in: "", err: "Master is required"},
-		{in: "zk://z:2181/mesos", err: "ZooKeeper"},
+		{in: "zk://", err: "zk url"},
+		{in: "a:1,zk://z:2181/mesos", err: "only master"},
 		{in: "ftp://m:21", err: "scheme"},
 	} {
-		got, err := parseMasters(tc.in)
+		got, _, err := parseMasters(tc.in)
 		if tc.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.err) {
 				t.Errorf("parseMasters(%q) error = %v, want %q", tc.in, err, tc.err)
@@ -49,27 +50,64 @@ func TestParseMasters(t *testing.T) {
 }
 
 func TestRedirectAndFailover(t *testing.T) {
-	masters, _ := parseMasters("https://a:1,https://b:2")
+	masters, _, _ := parseMasters("https://a:1,https://b:2")
 	e := newEndpoints(masters)
-	from := e.current()
+	from := cur(t, e)
 	// Mesos sends a scheme-relative Location.
 	to, err := e.redirect(from, "//leader:5050/master/api/v1/scheduler")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "https://leader:5050/master/api/v1/scheduler"; to.String() != want || e.current().String() != want {
-		t.Fatalf("redirect to %s, current %s, want %s", to, e.current(), want)
+	if want := "https://leader:5050/master/api/v1/scheduler"; to.String() != want || cur(t, e).String() != want {
+		t.Fatalf("redirect to %s, current %s, want %s", to, cur(t, e), want)
 	}
 	e.failover() // forgets the leader, back to the list
-	if e.current().Host != "a:1" {
-		t.Fatalf("after losing the leader: %s", e.current())
+	if cur(t, e).Host != "a:1" {
+		t.Fatalf("after losing the leader: %s", cur(t, e))
 	}
 	e.failover()
-	if e.current().Host != "b:2" {
-		t.Fatalf("after a second failure: %s", e.current())
+	if cur(t, e).Host != "b:2" {
+		t.Fatalf("after a second failure: %s", cur(t, e))
 	}
 	if _, err := e.redirect(&url.URL{Scheme: "http", Host: "a:1"}, ""); err == nil {
 		t.Fatal("empty Location accepted")
+	}
+}
+
+func cur(t *testing.T, e *endpoints) *url.URL {
+	t.Helper()
+	u, err := e.current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func TestZKMasterFollowsDetectedLeader(t *testing.T) {
+	masters, zk, err := parseMasters(" zk://z1:2181,z2:2181/agora ")
+	if err != nil || masters != nil || zk != "zk://z1:2181,z2:2181/agora" {
+		t.Fatalf("parseMasters(zk) = %v, %q, %v", masters, zk, err)
+	}
+	e := newDetectedEndpoints()
+	if _, err := e.current(); err != ErrNoLeader {
+		t.Fatalf("before detection: %v, want ErrNoLeader", err)
+	}
+	e.setDetected(&url.URL{Scheme: "http", Host: "10.0.0.1:5050"})
+	if got := cur(t, e).String(); got != "http://10.0.0.1:5050/api/v1/scheduler" {
+		t.Fatalf("detected leader: %s", got)
+	}
+	select {
+	case <-e.changed:
+	default:
+		t.Fatal("a detected leader did not signal a change")
+	}
+	e.failover() // nothing to rotate through: still the detected leader
+	if got := cur(t, e).Host; got != "10.0.0.1:5050" {
+		t.Fatalf("after failover: %s", got)
+	}
+	e.setDetected(nil)
+	if _, err := e.current(); err != ErrNoLeader {
+		t.Fatalf("leader gone: %v, want ErrNoLeader", err)
 	}
 }
 

@@ -6,33 +6,44 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+
+	"github.com/agoraproject/agora/internal/zkurl"
+	"github.com/agoraproject/agora/sdk/detector"
 )
 
 const apiPath = "/api/v1/scheduler"
 
-// parseMasters turns Config.Master into scheduler endpoint URLs.
-func parseMasters(s string) ([]*url.URL, error) {
-	var out []*url.URL
+// parseMasters turns Config.Master into scheduler endpoint URLs, or
+// returns zk for a "zk://..." master (whose comma-separated servers are
+// part of the one URL).
+func parseMasters(s string) (out []*url.URL, zk string, err error) {
+	if detector.IsZK(s) {
+		zk = strings.TrimSpace(s)
+		if _, err := zkurl.Parse(zk); err != nil {
+			return nil, "", fmt.Errorf("scheduler: master: %w", err)
+		}
+		return nil, zk, nil
+	}
 	for _, part := range strings.Split(s, ",") {
 		part = strings.TrimSpace(part)
 		if part == "" {
 			continue
 		}
-		if strings.HasPrefix(part, "zk://") {
-			return nil, fmt.Errorf("scheduler: master %q: ZooKeeper detection is not built in; pass the masters' host:port list", part)
+		if detector.IsZK(part) {
+			return nil, "", fmt.Errorf("scheduler: master %q: a zk:// URL must be the only master", part)
 		}
 		if !strings.Contains(part, "://") {
 			part = "http://" + part
 		}
 		u, err := url.Parse(part)
 		if err != nil {
-			return nil, fmt.Errorf("scheduler: master %q: %w", part, err)
+			return nil, "", fmt.Errorf("scheduler: master %q: %w", part, err)
 		}
 		if u.Scheme != "http" && u.Scheme != "https" {
-			return nil, fmt.Errorf("scheduler: master %q: scheme must be http or https", part)
+			return nil, "", fmt.Errorf("scheduler: master %q: scheme must be http or https", part)
 		}
 		if u.Host == "" {
-			return nil, fmt.Errorf("scheduler: master %q: no host", part)
+			return nil, "", fmt.Errorf("scheduler: master %q: no host", part)
 		}
 		// Accept both a bare master address and the full endpoint, and a
 		// path prefix for masters behind a proxy ("/master").
@@ -43,33 +54,68 @@ func parseMasters(s string) ([]*url.URL, error) {
 		out = append(out, u)
 	}
 	if len(out) == 0 {
-		return nil, errors.New("scheduler: Master is required")
+		return nil, "", errors.New("scheduler: Master is required")
 	}
-	return out, nil
+	return out, "", nil
 }
 
 // endpoints tracks where requests go: the leader once a redirect (or a
 // successful subscription) has told us, otherwise the configured masters in
-// turn. Calls made from other goroutines read it concurrently with Run.
+// turn, or with a zk:// master the leader ZooKeeper names. Calls made from
+// other goroutines read it concurrently with Run.
 type endpoints struct {
 	mu      sync.Mutex
 	masters []*url.URL
 	next    int
 	leader  *url.URL
+	// zk is set for a zk:// master; detected is the leader found there,
+	// nil while none is known. changed wakes Run's backoff when it moves.
+	zk       bool
+	detected *url.URL
+	changed  chan struct{}
 }
 
 func newEndpoints(masters []*url.URL) *endpoints {
 	return &endpoints{masters: masters}
 }
 
+func newDetectedEndpoints() *endpoints {
+	return &endpoints{zk: true, changed: make(chan struct{}, 1)}
+}
+
+// ErrNoLeader is returned by calls while a zk:// master has no known
+// leader; Run keeps waiting for one.
+var ErrNoLeader = errors.New("scheduler: no leading master known")
+
 // current is the URL to try now.
-func (e *endpoints) current() *url.URL {
+func (e *endpoints) current() (*url.URL, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.leader != nil {
-		return e.leader
+		return e.leader, nil
 	}
-	return e.masters[e.next%len(e.masters)]
+	if e.zk {
+		if e.detected == nil {
+			return nil, ErrNoLeader
+		}
+		return e.detected, nil
+	}
+	return e.masters[e.next%len(e.masters)], nil
+}
+
+// setDetected records the leader ZooKeeper names (base URL, or nil).
+func (e *endpoints) setDetected(base *url.URL) {
+	var u *url.URL
+	if base != nil {
+		u = base.JoinPath(apiPath)
+	}
+	e.mu.Lock()
+	e.detected, e.leader = u, nil
+	e.mu.Unlock()
+	select {
+	case e.changed <- struct{}{}:
+	default:
+	}
 }
 
 // redirect records the leader named by a 307 Location, resolved against the
@@ -94,7 +140,7 @@ func (e *endpoints) redirect(from *url.URL, location string) (*url.URL, error) {
 func (e *endpoints) failover() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.leader != nil {
+	if e.leader != nil || e.zk {
 		e.leader = nil
 		return
 	}

@@ -20,7 +20,10 @@ import (
 // caller closes the response body.
 func (c *Client) post(ctx context.Context, hc *http.Client, body []byte, streamID string) (*http.Response, error) {
 	for hop := 0; ; hop++ {
-		u := c.ep.current()
+		u, err := c.ep.current()
+		if err != nil {
+			return nil, err
+		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(body))
 		if err != nil {
 			return nil, fmt.Errorf("scheduler: %w", err)

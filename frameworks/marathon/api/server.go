@@ -37,6 +37,10 @@ type Config struct {
 	CallbackBackoff  time.Duration
 	// CallbackTimeout bounds one callback POST (default 10 s).
 	CallbackTimeout time.Duration
+	// AccessControlAllowOrigin lists the origins ("http://host:port") whose
+	// pages may call the API, or "*" for any, like Marathon's
+	// --access_control_allow_origin. Empty: no cross-origin access.
+	AccessControlAllowOrigin []string
 	// MaxBody bounds request bodies (default 8 MiB).
 	MaxBody int64
 	// Now is the clock used for event timestamps (default time.Now).
@@ -90,6 +94,11 @@ func (c Config) Validate() error {
 	for _, u := range c.HTTPEndpoints {
 		if err := checkCallbackURL(u); err != nil {
 			return fmt.Errorf("api: HTTPEndpoints: %w", err)
+		}
+	}
+	for _, o := range c.AccessControlAllowOrigin {
+		if err := checkOrigin(o); err != nil {
+			return fmt.Errorf("api: AccessControlAllowOrigin: %w", err)
 		}
 	}
 	return nil
@@ -153,7 +162,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.URL.RawPath = ""
 	}
 	sw := &statusWriter{ResponseWriter: w}
-	s.router.ServeHTTP(sw, r)
+	if !withCORS(s.cfg.AccessControlAllowOrigin, sw, r) {
+		s.router.ServeHTTP(sw, r)
+	}
 	class := sw.status / 100
 	if sw.status == 0 {
 		class = 2

@@ -71,13 +71,12 @@ func (c *Core) converge(as *appState) {
 func (c *Core) active(as *appState) []*task {
 	now := c.now()
 	out := make([]*task, 0, len(as.tasks))
-	for _, t := range as.tasks {
+	for _, t := range as.sorted() {
 		if t.terminal() || t.Killing || t.inactive(as.app, now) {
 			continue
 		}
 		out = append(out, t)
 	}
-	slices.SortFunc(out, func(a, b *task) int { return strings.Compare(a.ID, b.ID) })
 	return out
 }
 
@@ -148,6 +147,7 @@ func (c *Core) kill(t *task) {
 		return
 	}
 	t.Killing = true
+	t.view = nil
 	if as := c.apps[t.AppID]; as != nil {
 		as.persist = true
 		as.view = nil

@@ -281,3 +281,26 @@ func TestInvalidChanges(t *testing.T) {
 	}
 	_ = mesos.TaskState_TASK_RUNNING
 }
+
+// TestDeleteAppInsideDeletedGroup: an app named for deletion that a deleted
+// group contains too (or named twice) is simply deleted once.
+func TestDeleteAppInsideDeletedGroup(t *testing.T) {
+	h := newHarness(t, sdktest.Options{Agents: []sdktest.Agent{{}}})
+	h.mustDeploy(newApp("/g/a", 1), newApp("/g/b", 1), newApp("/keep", 1))
+	h.idle()
+	d, err := h.deploy(state.Change{Delete: []string{"/g/a", "g/a"}, DeleteGroups: []string{"/g"}}, false)
+	if err != nil {
+		t.Fatalf("delete /g/a with group /g: %v", err)
+	}
+	if !slices.Equal(d.AffectedApps, []string{"/g/a", "/g/b"}) {
+		t.Errorf("affected %v", d.AffectedApps)
+	}
+	h.idle()
+	apps := h.core.Apps(false)
+	if len(apps) != 1 || apps[0].App.ID != "/keep" {
+		t.Fatalf("apps left %v", apps)
+	}
+	if _, err := h.deploy(state.Change{Delete: []string{"/g/a"}, DeleteGroups: []string{"/keep"}}, false); !isKind[*state.NotFoundError](err) {
+		t.Fatalf("deleting an app that is gone: %v", err)
+	}
+}

@@ -72,8 +72,10 @@ func (c *Core) deploy(ch state.Change, force bool) (state.Deployment, error) {
 		}
 	}
 	for _, id := range ch.Delete {
+		// An app also inside a deleted group, or listed twice, is gone
+		// already: only an app that does not exist is NotFound.
 		id = app.CanonicalID(id)
-		if target[id] == nil {
+		if current[id] == nil {
 			return state.Deployment{}, &state.NotFoundError{Kind: "App", ID: id}
 		}
 		delete(target, id)

@@ -1,6 +1,8 @@
 package core
 
 import (
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/agoraproject/agora/frameworks/marathon/app"
@@ -13,6 +15,10 @@ import (
 type appState struct {
 	app   *app.App
 	tasks map[string]*task
+	// order is tasks sorted by ID, kept up to date by addTask and
+	// dropTask once built (nil: not built), so that neither the API view
+	// nor converging sorts a large app on every status update.
+	order []*task
 
 	// toLaunch is how many instances wait for an offer.
 	toLaunch    int
@@ -35,6 +41,51 @@ type appState struct {
 
 func newAppState(a *app.App) *appState {
 	return &appState{app: a, tasks: map[string]*task{}}
+}
+
+func compareTasks(a, b *task) int { return strings.Compare(a.ID, b.ID) }
+
+// addTask adds or replaces an instance.
+func (as *appState) addTask(t *task) {
+	old := as.tasks[t.ID]
+	as.tasks[t.ID] = t
+	if as.order == nil {
+		return
+	}
+	i, found := slices.BinarySearchFunc(as.order, t, compareTasks)
+	if found && old != nil {
+		as.order[i] = t
+		return
+	}
+	as.order = slices.Insert(as.order, i, t)
+}
+
+// dropTask removes an instance.
+func (as *appState) dropTask(id string) {
+	t := as.tasks[id]
+	if t == nil {
+		return
+	}
+	delete(as.tasks, id)
+	if as.order == nil {
+		return
+	}
+	if i, found := slices.BinarySearchFunc(as.order, t, compareTasks); found {
+		as.order = slices.Delete(as.order, i, i+1)
+	}
+}
+
+// sorted returns the instances sorted by ID. The slice belongs to the app:
+// callers must not keep it across addTask or dropTask.
+func (as *appState) sorted() []*task {
+	if as.order == nil {
+		as.order = make([]*task, 0, len(as.tasks))
+		for _, t := range as.tasks {
+			as.order = append(as.order, t)
+		}
+		slices.SortFunc(as.order, compareTasks)
+	}
+	return as.order
 }
 
 // task is one instance. The exported fields are persisted (instances/...)
@@ -60,6 +111,17 @@ type task struct {
 	IPs              []state.IPAddress `json:"-"`
 	Message          string            `json:"-"`
 	healthSince      time.Time
+	// view caches taskView; whoever changes a field it shows clears it.
+	view *state.Task
+}
+
+// apiView is the task as the API shows it, rendered once per change.
+func (t *task) apiView() state.Task {
+	if t.view == nil {
+		v := taskView(t)
+		t.view = &v
+	}
+	return *t.view
 }
 
 func (t *task) terminal() bool { return terminal(t.State) }

@@ -102,7 +102,7 @@ func (c *Core) newTask(as *appState, l placement.Launch, attrs map[string]string
 		StagedAt:      c.now(),
 		State:         mesos.TaskState_TASK_STAGING,
 	}
-	as.tasks[t.ID] = t
+	as.addTask(t)
 	c.tasks[t.ID] = t
 	as.persist = true
 	return t

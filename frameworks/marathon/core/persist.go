@@ -29,9 +29,11 @@ const (
 	prefixGroups      = "groups/"
 )
 
-// esc makes an app or group ID one key segment: "/prod/web" → "_prod_web"
-// (IDs never contain "_", so the mapping is reversible).
-func esc(id string) string { return url.PathEscape(strings.ReplaceAll(id, "/", "_")) }
+// esc makes an app or group ID one key segment by percent-encoding it
+// whole: "/prod/web" → "%2Fprod%2Fweb". Unlike replacing "/" by a character
+// IDs might contain, this is injective ("/prod_web" → "%2Fprod_web"), and
+// unesc reverses it.
+func esc(id string) string { return url.PathEscape(id) }
 
 func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
 
@@ -190,6 +192,9 @@ func (c *Core) becomeLeader() error {
 	} else if !isNotFound(err) {
 		return fmt.Errorf("read %s: %w", keyFrameworkID, err)
 	}
+	if err := c.migrateLegacyKeys(ctx); err != nil {
+		return fmt.Errorf("rename legacy keys: %w", err)
+	}
 	keys, err := c.list(ctx, prefixGroups)
 	if err != nil {
 		return err
@@ -229,7 +234,7 @@ func (c *Core) becomeLeader() error {
 		for _, t := range ts {
 			// Assume running until the master says otherwise.
 			t.State = mesos.TaskState_TASK_RUNNING
-			as.tasks[t.ID] = t
+			as.addTask(t)
 			c.tasks[t.ID] = t
 		}
 		c.apps[a.ID] = as

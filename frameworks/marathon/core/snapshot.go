@@ -88,14 +88,9 @@ func (c *Core) appView(as *appState) *state.AppStatus {
 	if d := c.lockedBy[as.app.ID]; d != nil {
 		v.Deployments = append(v.Deployments, d.ID)
 	}
-	ids := make([]string, 0, len(as.tasks))
-	for id := range as.tasks {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	v.Tasks = make([]state.Task, 0, len(ids))
-	for _, id := range ids {
-		t := as.tasks[id]
+	ts := as.sorted()
+	v.Tasks = make([]state.Task, 0, len(ts))
+	for _, t := range ts {
 		switch {
 		case t.State == mesos.TaskState_TASK_STAGING || t.State == mesos.TaskState_TASK_STARTING:
 			v.TasksStaged++
@@ -109,7 +104,7 @@ func (c *Core) appView(as *appState) *state.AppStatus {
 				}
 			}
 		}
-		v.Tasks = append(v.Tasks, taskView(t))
+		v.Tasks = append(v.Tasks, t.apiView())
 	}
 	return v
 }

@@ -31,6 +31,7 @@ func (c *Core) handleUpdate(st *mesos.TaskStatus) {
 	}
 	as := c.apps[t.AppID]
 	prev := t.State
+	t.view = nil
 	t.State = s
 	t.Message = st.GetMessage()
 	if st.GetAgentId().GetValue() != "" && t.AgentID == "" {
@@ -89,7 +90,7 @@ func (c *Core) handleUpdate(st *mesos.TaskStatus) {
 func (c *Core) removeTask(t *task) {
 	delete(c.tasks, t.ID)
 	if as := c.apps[t.AppID]; as != nil {
-		delete(as.tasks, t.ID)
+		as.dropTask(t.ID)
 		as.persist = true
 		as.view = nil
 		if as.deleting && len(as.tasks) == 0 {

@@ -1,0 +1,210 @@
+package integration
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/agoraproject/agora/agent/sim"
+	"github.com/agoraproject/agora/internal/zktest"
+	mesos "github.com/agoraproject/agora/proto/mesos/v1"
+	sdksched "github.com/agoraproject/agora/sdk/scheduler"
+)
+
+// benchMaster is a master process a benchmark kills and restarts.
+type benchMaster struct {
+	port int
+	dir  string
+	url  string
+	cmd  *exec.Cmd
+	done chan struct{}
+	out  *syncBuffer
+}
+
+func (m *benchMaster) start(b *testing.B, zk string) {
+	b.Helper()
+	m.out = &syncBuffer{}
+	m.cmd = exec.Command(agoraBin, "master", "--ip=127.0.0.1", "--advertise_ip=127.0.0.1",
+		"--port="+strconv.Itoa(m.port), "--work_dir="+m.dir, "--zk="+zk, "--zk_session_timeout="+haSessionTimeout,
+		"--allocation_interval=100ms", "--logging_level=WARNING")
+	m.cmd.Stdout, m.cmd.Stderr = m.out, m.out
+	if err := m.cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	m.done = make(chan struct{})
+	go func() { _ = m.cmd.Wait(); close(m.done) }()
+}
+
+func (m *benchMaster) kill9() {
+	_ = m.cmd.Process.Kill()
+	<-m.done
+}
+
+// leads reports whether m answers /master/state itself (200, not 307).
+func (m *benchMaster) leads() bool {
+	resp, err := noRedirect.Get(m.url + "/master/state-summary")
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+func activated(url string) int {
+	var s struct {
+		Activated int `json:"activated_slaves"`
+	}
+	if err := getJSON(url+"/master/state", &s); err != nil {
+		return -1
+	}
+	return s.Activated
+}
+
+// BenchmarkMasterFailover measures, over b.N kills of the leading master
+// (SIGKILL) among three on one ZooKeeper: when a new leader answers
+// calls, when an SDK scheduler (following the leader through ZooKeeper)
+// gets offers again, and when 1,000 simulated agents (pointed at a
+// follower, following its 307) have reregistered. Each iteration restarts
+// the killed master as a follower. Run with:
+//
+//	go test ./integration -run '^$' -bench MasterFailover -benchtime 10x
+func BenchmarkMasterFailover(b *testing.B) {
+	const agents = 1000
+	zks := zktest.Start(b)
+	zk := "zk://" + zks.Addr + "/agora-bench"
+	var masters []*benchMaster
+	for range 3 {
+		port := freePortTB(b)
+		m := &benchMaster{port: port, dir: b.TempDir(), url: "http://127.0.0.1:" + strconv.Itoa(port)}
+		m.start(b, zk)
+		masters = append(masters, m)
+	}
+	b.Cleanup(func() {
+		for _, m := range masters {
+			m.kill9()
+		}
+	})
+	leader := waitBenchLeader(b, masters, nil)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	offers := make(chan time.Time, 1024)
+	client, err := sdksched.New(sdksched.Config{
+		Master:     zk,
+		Framework:  &mesos.FrameworkInfo{User: proto.String("root"), Name: proto.String("failover-bench"), FailoverTimeout: proto.Float64(3600)},
+		MinBackoff: 50 * time.Millisecond, MaxBackoff: time.Second,
+	}, sdksched.Callbacks{Offers: func(context.Context, *sdksched.Client, []*mesos.Offer) error {
+		select {
+		case offers <- time.Now():
+		default:
+		}
+		return nil
+	}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	go func() { _ = client.Run(ctx) }()
+
+	fleet, err := sim.New(sim.Config{Master: leader.url, Groups: sim.UniformGroups(agents), Seed: 1,
+		Backoff: 50 * time.Millisecond, BackoffMax: time.Second})
+	if err != nil {
+		b.Fatal(err)
+	}
+	go func() { _ = fleet.Run(ctx) }()
+	waitBench(b, 60*time.Second, "agents registered", func() bool {
+		n := activated(leader.url)
+		b.Logf("active %d, fleet %+v", n, fleet.Stats())
+		return n == agents
+	})
+
+	var serving, offering, reregistered []time.Duration
+	b.ResetTimer()
+	for range b.N {
+		for len(offers) > 0 {
+			<-offers
+		}
+		killed := leader
+		leader.kill9()
+		t0 := time.Now()
+		leader = waitBenchLeader(b, masters, killed)
+		serving = append(serving, time.Since(t0))
+		waitBench(b, 30*time.Second, "offers", func() bool {
+			select {
+			case at := <-offers:
+				if at.After(t0) {
+					offering = append(offering, at.Sub(t0))
+					return true
+				}
+			default:
+			}
+			return false
+		})
+		waitBench(b, 60*time.Second, "agents reregistered", func() bool { return activated(leader.url) == agents })
+		reregistered = append(reregistered, time.Since(t0))
+		killed.start(b, zk) // back as a follower
+	}
+	b.StopTimer()
+	reportQuantiles(b, "leader", serving)
+	reportQuantiles(b, "offers", offering)
+	reportQuantiles(b, "agents", reregistered)
+}
+
+// waitBenchLeader waits for a live master other than not to lead.
+func waitBenchLeader(b *testing.B, masters []*benchMaster, not *benchMaster) *benchMaster {
+	var leader *benchMaster
+	waitBench(b, 30*time.Second, "a leader", func() bool {
+		for _, m := range masters {
+			if m != not && m.leads() {
+				leader = m
+				return true
+			}
+		}
+		return false
+	})
+	return leader
+}
+
+func waitBench(b *testing.B, timeout time.Duration, what string, cond func() bool) {
+	b.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			b.Fatalf("%s: not within %v", what, timeout)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// report adds the median and p99 (nearest rank) of ds as metrics.
+func reportQuantiles(b *testing.B, name string, ds []time.Duration) {
+	if len(ds) == 0 {
+		return
+	}
+	slices.Sort(ds)
+	p := func(q float64) time.Duration { return ds[min(len(ds)-1, int(q*float64(len(ds))))] }
+	b.ReportMetric(p(0.5).Seconds(), name+"-p50-s")
+	b.ReportMetric(p(0.99).Seconds(), name+"-p99-s")
+	var parts []string
+	for _, d := range ds {
+		parts = append(parts, d.Round(time.Millisecond).String())
+	}
+	b.Logf("%s: %s", name, strings.Join(parts, " "))
+}
+
+func freePortTB(b testing.TB) int {
+	b.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatalf("finding a free port: %v", err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}

@@ -1,0 +1,179 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/agoraproject/agora/master"
+	"github.com/agoraproject/agora/proto/agora/agentpb"
+	"github.com/agoraproject/agora/proto/codec"
+	mesos "github.com/agoraproject/agora/proto/mesos/v1"
+	masterpb "github.com/agoraproject/agora/proto/mesos/v1/master"
+	"github.com/agoraproject/agora/proto/mesos/v1/scheduler"
+	"github.com/agoraproject/agora/proto/mesosjson"
+	"github.com/agoraproject/agora/proto/resources"
+)
+
+// The state reads assembled from cached pieces must be byte for byte what
+// encoding the whole document gives, read after read, as tasks change.
+func TestStateReadsMatchReference(t *testing.T) {
+	om := startOperatorMaster(t, nil)
+	ag := registerAgentWithWorkDir(t, om.srv.URL, "cpus:8;mem:4096", "/var/lib/agora")
+	fw := subscribeFramework(t, om.srv.URL, webFramework("reader"))
+	launchTasks(fw, ag, [2]string{"t1", "exec-1"}, [2]string{"t2"}, [2]string{"t3"})
+	ag.update(fw.id, "t2", mesos.TaskState_TASK_FINISHED, bytes.Repeat([]byte{2}, 16))
+	fw.next(scheduler.Event_UPDATE)
+	gone := subscribeFramework(t, om.srv.URL, webFramework("gone"))
+	if err := om.m.TeardownFramework(context.Background(), gone.id); err != nil {
+		t.Fatal(err)
+	}
+	registerAgent(t, om.srv, "cpus:2;mem:512")
+
+	c := newStateCaches(DefaultStateCacheTTL)
+	check := func(step string) {
+		t.Helper()
+		s, err := om.m.State(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		compareState(t, step, c, s)
+	}
+	kinds := []string{"protobuf tasks", "json tasks", "state tasks", "state executors", "agents"}
+	check("first read")
+	for _, k := range kinds {
+		want := 3 // tasks
+		if k == "agents" || k == "state executors" {
+			want = 2 // t1's executor is a custom one the master lists itself
+		}
+		if n := c.stats.last(k); n != want {
+			t.Errorf("first read encoded %d %s, want %d", n, k, want)
+		}
+	}
+	check("unchanged")
+	for _, k := range kinds {
+		if n := c.stats.last(k); n != 0 {
+			t.Errorf("a second read of the same state encoded %d %s, want 0", n, k)
+		}
+	}
+	ag.update(fw.id, "t3", mesos.TaskState_TASK_RUNNING, bytes.Repeat([]byte{3}, 16))
+	fw.next(scheduler.Event_UPDATE)
+	check("t3 has a second status")
+	for _, k := range kinds[:3] {
+		if n := c.stats.last(k); n != 1 {
+			t.Errorf("after one task changed, %d %s were encoded, want 1", n, k)
+		}
+	}
+	ag.update(fw.id, "t3", mesos.TaskState_TASK_KILLED, bytes.Repeat([]byte{4}, 16))
+	fw.next(scheduler.Event_UPDATE)
+	check("t3 killed")
+}
+
+// launchTasks launches tasks (ID and executor ID, none for a command task)
+// through one offer and reports them RUNNING.
+func launchTasks(f *pbFramework, ag *fakeAgent, tasks ...[2]string) {
+	f.t.Helper()
+	offer := f.next(scheduler.Event_OFFERS).GetOffers().GetOffers()[0]
+	res, _ := resources.Parse("cpus:0.5;mem:64")
+	var infos []*mesos.TaskInfo
+	var ids []string
+	for _, task := range tasks {
+		id, executor := task[0], task[1]
+		ids = append(ids, id)
+		ti := &mesos.TaskInfo{Name: proto.String(id), TaskId: &mesos.TaskID{Value: proto.String(id)}, AgentId: offer.AgentId, Resources: res}
+		if executor != "" {
+			ti.Executor = &mesos.ExecutorInfo{ExecutorId: &mesos.ExecutorID{Value: proto.String(executor)},
+				Command: &mesos.CommandInfo{Value: proto.String("./executor")}}
+		} else {
+			ti.Command = &mesos.CommandInfo{Value: proto.String("sleep 100")}
+		}
+		infos = append(infos, ti)
+	}
+	f.call(&scheduler.Call{Type: scheduler.Call_ACCEPT.Enum(), Accept: &scheduler.Call_Accept{OfferIds: []*mesos.OfferID{offer.Id},
+		Operations: []*mesos.Offer_Operation{{Type: mesos.Offer_Operation_LAUNCH.Enum(), Launch: &mesos.Offer_Operation_Launch{TaskInfos: infos}}}}})
+	for range ids {
+		ag.next(agentpb.Event_RUN_TASK)
+	}
+	for _, id := range ids {
+		ag.update(f.id, id, mesos.TaskState_TASK_RUNNING, bytes.Repeat([]byte{1}, 16))
+		f.next(scheduler.Event_UPDATE)
+	}
+}
+
+func compareState(t *testing.T, step string, c *stateCaches, s *master.State) {
+	t.Helper()
+	ref := &masterpb.Response{Type: masterpb.Response_GET_STATE.Enum(), GetState: master.OperatorState(s)}
+	wantPB, _ := proto.Marshal(ref)
+	wantJSON, _ := mesosjson.Marshal(ref)
+	wantState, _ := json.Marshal(refRenderState(s))
+	for _, tc := range []struct {
+		name   string
+		encode func(*master.State) (*body, error)
+		want   []byte
+	}{
+		{"GET_STATE protobuf", c.getStateProto, wantPB},
+		{"GET_STATE json", c.getStateJSON, wantJSON},
+		{"/master/state", c.masterState, wantState},
+	} {
+		b, err := tc.encode(s)
+		if err != nil {
+			t.Fatalf("%s: %s: %v", step, tc.name, err)
+		}
+		var got bytes.Buffer
+		if err := b.writeTo(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got.Len() != b.n {
+			t.Errorf("%s: %s: wrote %d bytes, counted %d", step, tc.name, got.Len(), b.n)
+		}
+		if !bytes.Equal(got.Bytes(), tc.want) {
+			t.Errorf("%s: %s differs from the whole document's encoding:\n got %s\nwant %s", step, tc.name, got.Bytes(), tc.want)
+		}
+	}
+}
+
+// Through HTTP: Content-Length, the media type and jsonp.
+func TestStateReadsOverHTTP(t *testing.T) {
+	om := startOperatorMaster(t, nil)
+	ag := registerAgent(t, om.srv, "cpus:4;mem:1024")
+	fw := subscribeFramework(t, om.srv.URL, webFramework("reader"))
+	fw.launch(ag, "t1", "")
+	for _, c := range encodings {
+		body, _ := c.Marshal(callOf(masterpb.Call_GET_STATE))
+		req := httptest.NewRequest(http.MethodPost, "/api/v1", bytes.NewReader(body))
+		req.Header.Set("Content-Type", c.MediaType())
+		req.Header.Set("Accept", c.MediaType())
+		w := httptest.NewRecorder()
+		om.h.ServeHTTP(w, req)
+		resp := &masterpb.Response{}
+		if err := c.Unmarshal(w.Body.Bytes(), resp); err != nil || w.Code != 200 {
+			t.Fatalf("%s: %d %v", c.MediaType(), w.Code, err)
+		}
+		if w.Header().Get("Content-Type") != c.MediaType() || w.Header().Get("Content-Length") != itoa(int64(w.Body.Len())) {
+			t.Errorf("%s: headers %v for %d bytes", c.MediaType(), w.Header(), w.Body.Len())
+		}
+		if tasks := resp.GetGetState().GetGetTasks().GetTasks(); len(tasks) != 1 || tasks[0].GetTaskId().GetValue() != "t1" {
+			t.Errorf("%s: tasks %v", c.MediaType(), tasks)
+		}
+	}
+	w := httptest.NewRecorder()
+	om.h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/master/state?jsonp=cb", nil))
+	out := w.Body.String()
+	if w.Header().Get("Content-Type") != "text/javascript" || out[:3] != "cb(" || out[len(out)-2:] != ");" ||
+		w.Header().Get("Content-Length") != itoa(int64(len(out))) {
+		t.Fatalf("jsonp: %v %.40q", w.Header(), out)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(out[3:len(out)-2]), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if fws := doc["frameworks"].([]any); len(fws) != 1 || len(fws[0].(map[string]any)["tasks"].([]any)) != 1 {
+		t.Errorf("frameworks %v", doc["frameworks"])
+	}
+	_ = codec.JSON
+}

@@ -1,0 +1,258 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/agoraproject/agora/master"
+	mesos "github.com/agoraproject/agora/proto/mesos/v1"
+)
+
+// /master/state is assembled from pieces: each task, executor and agent
+// object is encoded once and kept in the handler's caches until it
+// changes; the small objects around them (the document's head, each
+// framework's fields) are encoded whole with placeholders where the lists
+// go, and the lists are spliced in. The bytes are those encoding/json
+// gives the whole document (TestMasterStateMatchesReference).
+
+// stateCaches are a Handler's state-read caches and statistics.
+type stateCaches struct {
+	agents agentObjects
+	stats  readStats
+	idle   idleDropper
+}
+
+func newStateCaches(ttl time.Duration) *stateCaches {
+	return &stateCaches{idle: idleDropper{ttl: ttl, drop: func() {}}}
+}
+
+// agentKey is what an agent's object renders besides its used and offered
+// resources, which are sums taken per read and compared by value.
+type agentKey struct {
+	id, pid, version     string
+	info                 *mesos.AgentInfo
+	total                *mesos.Resource
+	totalLen             int
+	connected            bool
+	registered, reregist time.Time
+}
+
+func keyOfAgent(a *master.AgentView) agentKey {
+	k := agentKey{id: a.ID, pid: a.PID, version: a.Version, info: a.Info, totalLen: len(a.Total),
+		connected: a.Connected, registered: a.RegisteredAt, reregist: a.ReregisteredAt}
+	if len(a.Total) > 0 {
+		k.total = a.Total[0]
+	}
+	return k
+}
+
+func sameResources(a, b []*mesos.Resource) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] && !proto.Equal(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// splicePrefix marks where a list goes in an encoded object. encoding/json
+// writes the NUL as \u0000, which no other string it encodes produces
+// from this prefix unless it holds the NUL itself.
+const splicePrefix = "\x00agora-splice:"
+
+var spliceMark = []byte(`"\u0000agora-splice:`)
+
+func splice(name string) string { return splicePrefix + name }
+
+// spliceInto adds doc to b, replacing each placeholder by what fill adds
+// for its name.
+func (b *body) spliceInto(doc []byte, fill func(name string)) {
+	for {
+		at := bytes.Index(doc, spliceMark)
+		if at < 0 {
+			b.add(doc)
+			return
+		}
+		b.add(doc[:at])
+		rest := doc[at+len(spliceMark):]
+		end := bytes.IndexByte(rest, '"')
+		fill(string(rest[:end]))
+		doc = rest[end+1:]
+	}
+}
+
+var openArray = []byte("[")
+
+// array adds a JSON array of encoded values.
+func (b *body) array(items [][]byte) {
+	b.add(openArray)
+	for i, it := range items {
+		if i > 0 {
+			b.add(comma)
+		}
+		b.add(it)
+	}
+	b.add(closeArray)
+}
+
+func (b *body) executors(es []executorEntry) {
+	b.add(openArray)
+	for i := range es {
+		if i > 0 {
+			b.add(comma)
+		}
+		b.add(es[i].b)
+	}
+	b.add(closeArray)
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil { // only maps, strings, numbers and RawMessages from mesosjson
+		return []byte("null")
+	}
+	return b
+}
+
+// readCount counts what one read of /master/state encoded.
+type readCount struct{ tasks, executors int }
+
+// masterState encodes /master/state.
+func (c *stateCaches) masterState(s *master.State) (*body, error) {
+	var activated, deactivated, unreachable int
+	c.idle.read()
+	agentsGen := c.agents.begin(len(s.Agents))
+	agents := make([][]byte, 0, len(s.Agents))
+	for i := range s.Agents {
+		a := &s.Agents[i]
+		switch {
+		case a.Unreachable:
+			unreachable++
+			continue
+		case a.Connected:
+			activated++
+		default:
+			deactivated++
+		}
+		agents = append(agents, agentsGen.bytes(a, agentSlotState, func(a *master.AgentView) []byte { return mustJSON(renderAgent(*a)) }))
+	}
+	c.agents.end(agentsGen)
+	c.stats.record("state agents", agentsGen.encoded)
+	flags := s.Flags
+	if flags == nil {
+		flags = map[string]string{}
+	}
+	head, err := json.Marshal(object{
+		"version":                 master.Version,
+		"git_sha":                 "",
+		"build_date":              "",
+		"build_time":              0,
+		"build_user":              "",
+		"start_time":              seconds(s.Start),
+		"elected_time":            seconds(s.Start),
+		"id":                      s.Info.GetId(),
+		"pid":                     s.Info.GetPid(),
+		"hostname":                s.Info.GetHostname(),
+		"activated_slaves":        activated,
+		"deactivated_slaves":      deactivated,
+		"unreachable_slaves":      unreachable,
+		"leader":                  s.Info.GetPid(),
+		"leader_info":             protoJSON(s.Info),
+		"flags":                   flags,
+		"slaves":                  splice("slaves"),
+		"frameworks":              splice("frameworks"),
+		"completed_frameworks":    splice("completed_frameworks"),
+		"orphan_tasks":            []object{},
+		"unregistered_frameworks": []string{},
+	})
+	if err != nil {
+		return nil, err
+	}
+	workDirs := agentWorkDirs(s) // sandboxes.go
+	n := countTasks(s)
+	var encoded readCount
+	b := &body{parts: make([][]byte, 0, 4*n+2*len(agents)+64)}
+	frameworks := func(fs []master.FrameworkView) {
+		b.add(openArray)
+		for i := range fs {
+			if i > 0 {
+				b.add(comma)
+			}
+			c.framework(b, &fs[i], workDirs, &encoded)
+		}
+		b.add(closeArray)
+	}
+	b.spliceInto(head, func(name string) {
+		switch name {
+		case "slaves":
+			b.array(agents)
+		case "frameworks":
+			frameworks(s.Frameworks)
+		case "completed_frameworks":
+			frameworks(s.CompletedFrameworks)
+		}
+	})
+	c.stats.record("state tasks", encoded.tasks)
+	c.stats.record("state executors", encoded.executors)
+	return b, nil
+}
+
+// framework adds one framework object of /master/state.
+func (c *stateCaches) framework(b *body, f *master.FrameworkView, workDirs map[string]string, encoded *readCount) {
+	var live, unreachable, completed [][]byte
+	enc := func(t *master.TaskView) []byte {
+		return taskBytes(t, slotState, "", &encoded.tasks, func(t *master.TaskView) []byte { return mustJSON(renderTask(*t)) })
+	}
+	live = make([][]byte, 0, len(f.Tasks))
+	for i := range f.Tasks {
+		t := &f.Tasks[i]
+		if t.State == mesos.TaskState_TASK_UNREACHABLE {
+			unreachable = append(unreachable, enc(t))
+			continue
+		}
+		live = append(live, enc(t))
+	}
+	completed = make([][]byte, 0, len(f.CompletedTasks))
+	for i := range f.CompletedTasks {
+		completed = append(completed, enc(&f.CompletedTasks[i]))
+	}
+	liveExecutors, completedExecutors := frameworkExecutors(f, workDirs, &encoded.executors)
+	o := frameworkObject(*f)
+	for _, k := range []string{"tasks", "unreachable_tasks", "completed_tasks", "executors", "completed_executors"} {
+		o[k] = splice(k)
+	}
+	b.spliceInto(mustJSON(o), func(name string) {
+		switch name {
+		case "tasks":
+			b.array(live)
+		case "unreachable_tasks":
+			b.array(unreachable)
+		case "completed_tasks":
+			b.array(completed)
+		case "executors":
+			b.executors(liveExecutors)
+		case "completed_executors":
+			b.executors(completedExecutors)
+		}
+	})
+}
+
+// serveJSON writes an assembled JSON document, wrapped for a valid jsonp
+// callback as writeJSON does.
+func (b *body) serveJSON(w http.ResponseWriter, r *http.Request) {
+	if cb := r.URL.Query().Get("jsonp"); cb != "" && validJSONPCallback(cb) {
+		b.parts = append([][]byte{[]byte(cb + "(")}, b.parts...)
+		b.add([]byte(");"))
+		b.n += len(cb) + 1
+		b.serve(w, "text/javascript")
+		return
+	}
+	b.serve(w, "application/json")
+}
