@@ -2,12 +2,14 @@ package integration
 
 import (
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -113,16 +115,17 @@ func BenchmarkMasterFailover(b *testing.B) {
 	}
 	go func() { _ = client.Run(ctx) }()
 
-	fleet, err := sim.New(sim.Config{Master: leader.url, Groups: sim.UniformGroups(agents), Seed: 1,
+	// The simulated agents reach the leader through a TCP forwarder, as
+	// through a virtual IP that follows the leader.
+	vip := newForwarder(b, leader.url)
+	fleet, err := sim.New(sim.Config{Master: vip.url, Groups: sim.UniformGroups(agents), Seed: 1,
 		Backoff: 50 * time.Millisecond, BackoffMax: time.Second})
 	if err != nil {
 		b.Fatal(err)
 	}
 	go func() { _ = fleet.Run(ctx) }()
 	waitBench(b, 60*time.Second, "agents registered", func() bool {
-		n := activated(leader.url)
-		b.Logf("active %d, fleet %+v", n, fleet.Stats())
-		return n == agents
+		return activated(leader.url) == agents
 	})
 
 	var serving, offering, reregistered []time.Duration
@@ -136,6 +139,7 @@ func BenchmarkMasterFailover(b *testing.B) {
 		t0 := time.Now()
 		leader = waitBenchLeader(b, masters, killed)
 		serving = append(serving, time.Since(t0))
+		vip.target.Store(&leader.url)
 		waitBench(b, 30*time.Second, "offers", func() bool {
 			select {
 			case at := <-offers:
@@ -207,4 +211,40 @@ func freePortTB(b testing.TB) int {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// forwarder relays TCP connections to target, which a benchmark moves to
+// the new leader.
+type forwarder struct {
+	url    string
+	target atomic.Pointer[string] // http://host:port
+}
+
+func newForwarder(b *testing.B, target string) *forwarder {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { ln.Close() })
+	f := &forwarder{url: "http://" + ln.Addr().String()}
+	f.target.Store(&target)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				up, err := net.Dial("tcp", strings.TrimPrefix(*f.target.Load(), "http://"))
+				if err != nil {
+					return
+				}
+				defer up.Close()
+				go func() { _, _ = io.Copy(up, c); up.Close() }()
+				_, _ = io.Copy(c, up)
+			}()
+		}
+	}()
+	return f
 }

@@ -340,6 +340,7 @@ func (m *Master) addTask(f *frameworkRecord, a *agentRecord, t *mesos.TaskInfo, 
 		executorID: executorID, role: role, info: t, resources: res, state: mesos.TaskState_TASK_STAGING,
 	}
 	f.tasks[tr.id] = tr
+	f.taskChanged(tr)
 	a.tasks[taskKey{f.id, tr.id}] = tr
 	m.metrics.countState(mesos.TaskState_TASK_STAGING)
 	m.publishTaskAdded(tr)

@@ -330,6 +330,9 @@ func (h *harness) state() *State {
 	if err != nil {
 		h.t.Fatal(err)
 	}
+	if err := h.m.checkPublishedViews(h.ctx); err != nil {
+		h.t.Fatal(err)
+	}
 	return s
 }
 

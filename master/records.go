@@ -37,6 +37,9 @@ type frameworkRecord struct {
 	completed  []*taskRecord // oldest first, bounded
 	// executors are the framework's running custom executors (executors.go).
 	executors map[executorOnAgent]*executorRecord
+	// pub are the live tasks' views as the last State copied them
+	// (snapshot_publish.go).
+	pub frameworkPub
 }
 
 func (f *frameworkRecord) connected() bool { return f.conn != nil }
@@ -98,6 +101,9 @@ type taskRecord struct {
 	// and never modified; it is replaced when the task has changed
 	// (snapshot.go).
 	view *TaskView
+	// pub is the task's place among its framework's published views
+	// (snapshot_publish.go).
+	pub taskPub
 }
 
 // conn is one subscription (a framework's or an agent's). The loop pushes

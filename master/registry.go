@@ -35,13 +35,13 @@ type Registry struct {
 	st  store.Store
 	log *zap.Logger
 
-	mu      sync.Mutex
-	data    RegistryData
-	dirty   map[string]bool // keys changed and not yet written
+	mu    sync.Mutex
+	data  RegistryData
+	dirty map[string]bool // keys changed and not yet written
 	// inflight are the keys of the batch being written.
 	inflight map[string]bool
-	waiters []chan error
-	kick    chan struct{}
+	waiters  []chan error
+	kick     chan struct{}
 
 	batches atomic.Uint64
 	writes  atomic.Uint64

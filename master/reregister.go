@@ -58,6 +58,7 @@ func (m *Master) reconcileAgentTasks(a *agentRecord, sub *agentpb.Call_Subscribe
 			continue
 		}
 		f.tasks[key.task] = tr
+		f.taskChanged(tr)
 		a.tasks[key] = tr
 		m.publishTaskAdded(tr)
 	}

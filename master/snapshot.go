@@ -58,6 +58,9 @@ type FrameworkView struct {
 	Offers         []OfferView
 	// Executors are the framework's running custom executors.
 	Executors []ExecutorView
+	// TaskSet is the same in two States when the framework has the same
+	// live tasks in both (in versions that may differ); 0 when unknown.
+	TaskSet uint64
 	// taskViews and completedViews are what the loop copies; summarize
 	// orders them into Tasks and CompletedTasks.
 	taskViews, completedViews []*TaskView
@@ -94,6 +97,9 @@ type TaskKey struct {
 // Cacheable reports whether the key came from a master's records; views
 // built by hand (in tests) have none and must not be cached.
 func (k TaskKey) Cacheable() bool { return k.rec != nil }
+
+// SameTask reports whether two keys are versions of the same task.
+func (k TaskKey) SameTask(o TaskKey) bool { return k.rec == o.rec && k.rec != nil }
 
 // EncodingSlots is how many encodings of a task Encodings keeps.
 const EncodingSlots = 4
@@ -135,20 +141,10 @@ type OfferView struct {
 func (m *Master) ForgetEncodings(ctx context.Context) error {
 	return m.do(ctx, func() {
 		for _, f := range m.frameworks {
-			for _, t := range f.tasks {
-				t.view = nil
-			}
-			for _, t := range f.completed {
-				t.view = nil
-			}
+			f.forgetViews()
 		}
 		for _, f := range m.completedFrameworks {
-			for _, t := range f.tasks {
-				t.view = nil
-			}
-			for _, t := range f.completed {
-				t.view = nil
-			}
+			f.forgetViews()
 		}
 	})
 }
@@ -197,10 +193,7 @@ func frameworkView(f *frameworkRecord, offers []OfferView) FrameworkView {
 		ID: f.id, Info: f.info, Roles: f.roles, Connected: f.conn != nil, Recovered: f.recovered,
 		RegisteredAt: f.registeredAt, ReregisteredAt: f.reregisteredAt, UnregisteredAt: f.unregisteredAt,
 		Offers: offers, Executors: executorViews(f),
-		taskViews: make([]*TaskView, 0, len(f.tasks)), completedViews: make([]*TaskView, 0, len(f.completed)),
-	}
-	for _, t := range f.tasks {
-		v.taskViews = append(v.taskViews, t.currentView())
+		taskViews: f.liveViews(), completedViews: make([]*TaskView, 0, len(f.completed)),
 	}
 	for _, t := range f.completed {
 		v.completedViews = append(v.completedViews, t.currentView())

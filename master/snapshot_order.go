@@ -14,12 +14,15 @@ import (
 type taskOrder struct {
 	mu          sync.Mutex
 	byFramework map[string]*frameworkOrder
+	nextID      uint64
 }
 
-// frameworkOrder is one framework's tasks in ID order, by record.
+// frameworkOrder is one framework's tasks in ID order, by record. Its id
+// is new whenever the set of tasks changes.
 type frameworkOrder struct {
 	rank map[*taskRecord]int32
 	n    int
+	id   uint64
 }
 
 // order returns each framework's live tasks sorted by ID.
@@ -31,7 +34,11 @@ func (o *taskOrder) order(frameworks []FrameworkView) [][]*TaskView {
 	for i := range frameworks {
 		f := &frameworks[i]
 		sorted, fo := orderViews(f.taskViews, o.byFramework[f.ID])
-		out[i], next[f.ID] = sorted, fo
+		if fo.id == 0 {
+			o.nextID++
+			fo.id = o.nextID
+		}
+		out[i], next[f.ID], f.TaskSet = sorted, fo, fo.id
 	}
 	o.byFramework = next // frameworks that are gone drop out
 	return out

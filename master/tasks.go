@@ -25,6 +25,7 @@ func (m *Master) updateTask(f *frameworkRecord, t *taskRecord, status *mesos.Tas
 	// snapshot may still be reading.
 	t.statuses = append(t.statuses[:len(t.statuses):len(t.statuses)], status)
 	t.latest = status
+	f.taskChanged(t)
 	m.publishTaskUpdated(t, status)
 	if !cluster.IsTerminal(t.state) {
 		return true
@@ -33,6 +34,7 @@ func (m *Master) updateTask(f *frameworkRecord, t *taskRecord, status *mesos.Tas
 	if len(t.executorResources) > 0 {
 		if heir := m.executorHeir(f, t.agentID, t.executorID, t); heir != nil {
 			heir.executorResources = t.executorResources
+			f.taskChanged(heir)
 		} else {
 			release = resources.Add(release, t.executorResources)
 		}

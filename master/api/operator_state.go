@@ -113,18 +113,34 @@ var (
 	numResponseType     = fieldNumber(&masterpb.Response{}, "type")
 	numResponseGetState = fieldNumber(&masterpb.Response{}, "get_state")
 	numGetStateTasks    = fieldNumber(&masterpb.Response_GetState{}, "get_tasks")
+	numGetStateAgents   = fieldNumber(&masterpb.Response_GetState{}, "get_agents")
+	numAgents           = fieldNumber(&masterpb.Response_GetAgents{}, "agents")
 	numTasks            = fieldNumber(&masterpb.Response_GetTasks{}, "tasks")
 	numUnreachableTasks = fieldNumber(&masterpb.Response_GetTasks{}, "unreachable_tasks")
 	numCompletedTasks   = fieldNumber(&masterpb.Response_GetTasks{}, "completed_tasks")
 )
 
-// stateRest is GET_STATE without its tasks.
+// stateRest is GET_STATE without its tasks and agents.
 func stateRest(s *master.State) *masterpb.Response_GetState {
 	return &masterpb.Response_GetState{
 		GetExecutors:  master.OperatorExecutors(s),
 		GetFrameworks: master.OperatorFrameworks(s),
-		GetAgents:     master.OperatorAgents(s),
 	}
+}
+
+// agentList is GET_AGENTS's agents, each encoded in slot from the cache,
+// as OperatorAgents lists them.
+func (c *stateCaches) agentList(s *master.State, slot int, kind string, encode func(*master.AgentView) []byte) [][]byte {
+	g := c.agents.begin(len(s.Agents))
+	out := make([][]byte, 0, len(s.Agents))
+	for i := range s.Agents {
+		if a := &s.Agents[i]; !a.Unreachable {
+			out = append(out, g.bytes(a, slot, encode))
+		}
+	}
+	c.agents.end(g)
+	c.stats.record(kind, g.encoded)
+	return out
 }
 
 // taskField is one repeated Task field of GetTasks.
@@ -162,6 +178,14 @@ func (c *stateCaches) getStateProto(s *master.State) (*body, error) {
 	if err != nil {
 		return nil, err
 	}
+	agents := c.agentList(s, agentSlotProto, "protobuf agents", func(a *master.AgentView) []byte {
+		b, _ := proto.Marshal(master.AgentProto(a))
+		return b
+	})
+	agentsLen := 0
+	for _, a := range agents {
+		agentsLen += protowire.SizeTag(numAgents) + protowire.SizeBytes(len(a))
+	}
 	fields := lists.fieldsInOrder()
 	tasksLen := 0
 	for _, f := range fields {
@@ -169,7 +193,8 @@ func (c *stateCaches) getStateProto(s *master.State) (*body, error) {
 			tasksLen += protowire.SizeTag(f.num) + protowire.SizeBytes(len(t))
 		}
 	}
-	stateLen := protowire.SizeTag(numGetStateTasks) + protowire.SizeBytes(tasksLen) + len(rest)
+	stateLen := protowire.SizeTag(numGetStateTasks) + protowire.SizeBytes(tasksLen) + len(rest) +
+		protowire.SizeTag(numGetStateAgents) + protowire.SizeBytes(agentsLen)
 	b := &body{parts: make([][]byte, 0, 2*len(lists.tasks)+2*len(lists.completed)+2*len(lists.unreachable)+8)}
 	head := protowire.AppendTag(nil, numResponseType, protowire.VarintType)
 	head = protowire.AppendVarint(head, uint64(masterpb.Response_GET_STATE))
@@ -182,7 +207,12 @@ func (c *stateCaches) getStateProto(s *master.State) (*body, error) {
 			b.add(t)
 		}
 	}
-	b.add(rest)
+	b.add(rest) // executors and frameworks, fields 2 and 3
+	b.header(numGetStateAgents, agentsLen)
+	for _, a := range agents {
+		b.header(numAgents, len(a))
+		b.add(a)
+	}
 	return b, nil
 }
 
@@ -192,6 +222,9 @@ var (
 	closeObject  = []byte("}")
 	getStateKey  = []byte(`"get_state":{`)
 	getTasksOpen = []byte(`"get_tasks":{`)
+	// emptyAgentsEnd ends the response when get_agents is empty.
+	emptyAgentsEnd = []byte(`"get_agents":{}}}`)
+	agentsKey      = []byte(`"agents":`)
 )
 
 // getStateJSON encodes GET_STATE's Response in Mesos JSON: the rest of the
@@ -207,14 +240,20 @@ func (c *stateCaches) getStateJSON(s *master.State) (*body, error) {
 		})
 	})
 	c.stats.record("json tasks", encoded)
-	head, err := mesosjson.Marshal(&masterpb.Response{Type: masterpb.Response_GET_STATE.Enum(), GetState: stateRest(s)})
+	rest := stateRest(s)
+	rest.GetAgents = &masterpb.Response_GetAgents{}
+	head, err := mesosjson.Marshal(&masterpb.Response{Type: masterpb.Response_GET_STATE.Enum(), GetState: rest})
 	if err != nil {
 		return nil, err
 	}
 	at := bytes.Index(head, getStateKey)
-	if at < 0 {
+	if at < 0 || !bytes.HasSuffix(head, emptyAgentsEnd) {
 		return nil, errNoGetState
 	}
+	agents := c.agentList(s, agentSlotJSON, "json agents", func(a *master.AgentView) []byte {
+		b, _ := mesosjson.Marshal(master.AgentProto(a))
+		return b
+	})
 	at += len(getStateKey)
 	b := &body{parts: make([][]byte, 0, 2*(len(lists.tasks)+len(lists.completed)+len(lists.unreachable))+16)}
 	b.add(head[:at])
@@ -239,10 +278,16 @@ func (c *stateCaches) getStateJSON(s *master.State) (*body, error) {
 		b.add(closeArray)
 	}
 	b.add(closeObject)
-	if rest := head[at:]; len(rest) > 0 && rest[0] != '}' {
-		b.add(comma)
+	b.add(comma) // get_agents follows
+	// get_agents is get_state's last field: {} is replaced by its list.
+	b.add(head[at : len(head)-len(emptyAgentsEnd)+len(`"get_agents":{`)])
+	if len(agents) > 0 {
+		b.add(agentsKey)
+		b.array(agents)
 	}
-	b.add(head[at:])
+	b.add(closeObject)
+	b.add(closeObject)
+	b.add(closeObject)
 	return b, nil
 }
 
@@ -250,4 +295,4 @@ type encodingError string
 
 func (e encodingError) Error() string { return string(e) }
 
-const errNoGetState = encodingError("encoding GET_STATE: no get_state in the encoded response")
+const errNoGetState = encodingError("encoding GET_STATE: get_state or its get_agents is not where expected in the encoded response")

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -44,11 +45,11 @@ func TestStateReadsMatchReference(t *testing.T) {
 		}
 		compareState(t, step, c, s)
 	}
-	kinds := []string{"protobuf tasks", "json tasks", "state tasks", "state executors", "agents"}
+	kinds := []string{"protobuf tasks", "json tasks", "state tasks", "state executors", "state agents", "protobuf agents", "json agents"}
 	check("first read")
 	for _, k := range kinds {
 		want := 3 // tasks
-		if k == "agents" || k == "state executors" {
+		if k == "state executors" || strings.HasSuffix(k, "agents") {
 			want = 2 // t1's executor is a custom one the master lists itself
 		}
 		if n := c.stats.last(k); n != want {
@@ -69,9 +70,15 @@ func TestStateReadsMatchReference(t *testing.T) {
 			t.Errorf("after one task changed, %d %s were encoded, want 1", n, k)
 		}
 	}
+	if n := c.stats.last("state executors"); n != 0 {
+		t.Errorf("after a task changed state, %d executors were encoded, want 0 (its executor is the same)", n)
+	}
 	ag.update(fw.id, "t3", mesos.TaskState_TASK_KILLED, bytes.Repeat([]byte{4}, 16))
 	fw.next(scheduler.Event_UPDATE)
 	check("t3 killed")
+	if n := c.stats.last("state executors"); n != 1 {
+		t.Errorf("after a task ended, %d executors were encoded, want 1 (the ended task's; t2's is kept with t2)", n)
+	}
 }
 
 // launchTasks launches tasks (ID and executor ID, none for a command task)

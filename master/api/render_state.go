@@ -21,9 +21,10 @@ import (
 
 // stateCaches are a Handler's state-read caches and statistics.
 type stateCaches struct {
-	agents agentObjects
-	stats  readStats
-	idle   idleDropper
+	agents    agentObjects
+	executors executorCache
+	stats     readStats
+	idle      idleDropper
 }
 
 func newStateCaches(ttl time.Duration) *stateCaches {
@@ -176,6 +177,7 @@ func (c *stateCaches) masterState(s *master.State) (*body, error) {
 		return nil, err
 	}
 	workDirs := agentWorkDirs(s) // sandboxes.go
+	executors := c.executors.begin(workDirs)
 	n := countTasks(s)
 	var encoded readCount
 	b := &body{parts: make([][]byte, 0, 4*n+2*len(agents)+64)}
@@ -185,7 +187,7 @@ func (c *stateCaches) masterState(s *master.State) (*body, error) {
 			if i > 0 {
 				b.add(comma)
 			}
-			c.framework(b, &fs[i], workDirs, &encoded)
+			c.framework(b, &fs[i], workDirs, executors, &encoded)
 		}
 		b.add(closeArray)
 	}
@@ -199,13 +201,14 @@ func (c *stateCaches) masterState(s *master.State) (*body, error) {
 			frameworks(s.CompletedFrameworks)
 		}
 	})
+	c.executors.end(executors)
 	c.stats.record("state tasks", encoded.tasks)
 	c.stats.record("state executors", encoded.executors)
 	return b, nil
 }
 
 // framework adds one framework object of /master/state.
-func (c *stateCaches) framework(b *body, f *master.FrameworkView, workDirs map[string]string, encoded *readCount) {
+func (c *stateCaches) framework(b *body, f *master.FrameworkView, workDirs map[string]string, executors *executorGen, encoded *readCount) {
 	var live, unreachable, completed [][]byte
 	enc := func(t *master.TaskView) []byte {
 		return taskBytes(t, slotState, "", &encoded.tasks, func(t *master.TaskView) []byte { return mustJSON(renderTask(*t)) })
@@ -223,7 +226,7 @@ func (c *stateCaches) framework(b *body, f *master.FrameworkView, workDirs map[s
 	for i := range f.CompletedTasks {
 		completed = append(completed, enc(&f.CompletedTasks[i]))
 	}
-	liveExecutors, completedExecutors := frameworkExecutors(f, workDirs, &encoded.executors)
+	liveExecutors, completedExecutors := executors.lists(f, workDirs, &encoded.executors)
 	o := frameworkObject(*f)
 	for _, k := range []string{"tasks", "unreachable_tasks", "completed_tasks", "executors", "completed_executors"} {
 		o[k] = splice(k)

@@ -171,11 +171,107 @@ func (c *agentObjects) reset() {
 	c.cur = nil
 }
 
+// executorCache keeps each framework's executor lists of /master/state
+// from one read to the next. They depend only on which tasks the framework
+// has (a task's executor, agent, ID and resources never change), its
+// custom executors and the agents' work directories, so a read in which
+// tasks only changed state reuses them whole.
+type executorCache struct {
+	mu       sync.Mutex
+	cur      map[string]*executorLists
+	workDirs map[string]string
+}
+
+type executorLists struct {
+	taskSet         uint64
+	completed       []master.TaskKey
+	custom          []master.ExecutorView
+	live, completeE []executorEntry
+}
+
+type executorGen struct {
+	prev, next   map[string]*executorLists
+	sameWorkDirs bool
+	workDirs     map[string]string
+}
+
+func (c *executorCache) begin(workDirs map[string]string) *executorGen {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	same := len(workDirs) == len(c.workDirs)
+	for id, dir := range workDirs {
+		if !same {
+			break
+		}
+		prev, ok := c.workDirs[id]
+		same = ok && prev == dir
+	}
+	return &executorGen{prev: c.cur, next: map[string]*executorLists{}, sameWorkDirs: same, workDirs: workDirs}
+}
+
+// lists returns f's executors, live and completed, from the previous read
+// when nothing they depend on changed.
+func (g *executorGen) lists(f *master.FrameworkView, workDirs map[string]string, encoded *int) (live, completed []executorEntry) {
+	if p := g.prev[f.ID]; p != nil && f.TaskSet != 0 && g.sameWorkDirs && p.taskSet == f.TaskSet &&
+		sameTaskList(p.completed, f.CompletedTasks) && sameExecutorViews(p.custom, f.Executors) {
+		g.next[f.ID] = p
+		return p.live, p.completeE
+	}
+	live, completed = frameworkExecutors(f, workDirs, encoded)
+	if f.TaskSet != 0 {
+		keys := make([]master.TaskKey, len(f.CompletedTasks))
+		for i := range f.CompletedTasks {
+			keys[i] = f.CompletedTasks[i].Key
+		}
+		g.next[f.ID] = &executorLists{taskSet: f.TaskSet, completed: keys, custom: f.Executors, live: live, completeE: completed}
+	}
+	return live, completed
+}
+
+func (c *executorCache) end(g *executorGen) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.cur, c.workDirs = g.next, g.workDirs
+}
+
+func (c *executorCache) reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.cur, c.workDirs = nil, nil
+}
+
+func sameTaskList(keys []master.TaskKey, tasks []master.TaskView) bool {
+	if len(keys) != len(tasks) {
+		return false
+	}
+	for i := range keys {
+		if !keys[i].SameTask(tasks[i].Key) {
+			return false
+		}
+	}
+	return true
+}
+
+func sameExecutorViews(a, b []master.ExecutorView) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := &a[i], &b[i]
+		if x.ID != y.ID || x.AgentID != y.AgentID || x.FrameworkID != y.FrameworkID || x.Info != y.Info ||
+			len(x.Resources) != len(y.Resources) || (len(x.Resources) > 0 && &x.Resources[0] != &y.Resources[0]) {
+			return false
+		}
+	}
+	return true
+}
+
 // forget is the idle drop: the master's views and encodings, and the
 // agents' objects.
 func (c *stateCaches) forget(m *master.Master) func() {
 	return func() {
 		c.agents.reset()
+		c.executors.reset()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		_ = m.ForgetEncodings(ctx) // a stopped master has nothing to drop
