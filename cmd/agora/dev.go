@@ -76,6 +76,7 @@ func runDev(ctx context.Context, args []string) error {
 			return err
 		}
 		fmt.Printf("\nAgora dev cluster is up (work dir %s)\n", dir)
+		fmt.Printf("  web UI:          http://%s/\n", masterAddr)
 		fmt.Printf("  master:          http://%s\n", masterAddr)
 		fmt.Printf("  scheduler API:   http://%s/api/v1/scheduler\n", masterAddr)
 		fmt.Printf("  state:           http://%s/master/state\n", masterAddr)
@@ -87,7 +88,8 @@ func runDev(ctx context.Context, args []string) error {
 		if chronosAddr != "" {
 			fmt.Printf("  chronos:         http://%s/v1/scheduler/jobs\n", chronosAddr)
 		}
-		fmt.Printf("Try: go run ./examples/batch --master %s --tasks 5 --cmd 'echo hello from $MESOS_TASK_ID'\n\n", masterAddr)
+		fmt.Printf("Try: bin/agora status    bin/agora apps deploy app.json --wait    bin/agora jobs list\n")
+		fmt.Printf("     go run ./examples/batch --master %s --tasks 5 --cmd 'echo hello from $MESOS_TASK_ID'\n\n", masterAddr)
 	case err := <-errc:
 		return err
 	}
