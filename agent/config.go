@@ -111,6 +111,14 @@ type Config struct {
 	// instead of killing every task.
 	DetachOnStop bool
 
+	// ExecutorPort, when set, is where executors reach the agent's
+	// executor API (MESOS_AGENT_ENDPOINT) instead of Port: a TLS agent
+	// serves it there over plain HTTP to processes that hold no
+	// certificate (agent/tls.go). MasterScheme ("https") replaces the
+	// scheme of a leader detected in ZooKeeper.
+	ExecutorPort int
+	MasterScheme string
+
 	// Containerizer runs the tasks (default: agent/containerizer/posix).
 	Containerizer containerizer.Containerizer
 	// HTTPClient talks to the master (default: one without an overall

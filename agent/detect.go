@@ -30,6 +30,9 @@ func (a *Agent) detectLeader(ctx context.Context) error {
 			var endpoint *url.URL
 			if u != nil {
 				endpoint = u.JoinPath(AgentAPIPath)
+				if a.cfg.MasterScheme != "" {
+					endpoint.Scheme = a.cfg.MasterScheme
+				}
 			}
 			a.post(leaderDetected{endpoint})
 		}

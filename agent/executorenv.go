@@ -70,7 +70,7 @@ func (a *Agent) executorEnvironment(ex *executor) ([]string, error) {
 		"MESOS_AGENT_ID":                       a.ID(),
 		"MESOS_SLAVE_ID":                       a.ID(),
 		"MESOS_SLAVE_PID":                      "slave(1)@" + a.endpoint(),
-		"MESOS_AGENT_ENDPOINT":                 a.endpoint(),
+		"MESOS_AGENT_ENDPOINT":                 a.executorEndpoint(),
 		"MESOS_CHECKPOINT":                     checkpoint,
 		"MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD": duration.Format(ex.run.grace),
 		"MESOS_RECOVERY_TIMEOUT":               duration.Format(a.cfg.RecoveryTimeout),

@@ -74,7 +74,7 @@ func (a *Agent) environment(t *task) ([]string, error) {
 		"MESOS_TASK_ID":        t.key.task,
 		"MESOS_AGENT_ID":       a.ID(),
 		"MESOS_SLAVE_ID":       a.ID(), // pre-1.0 name, still read by old tools
-		"MESOS_AGENT_ENDPOINT": a.endpoint(),
+		"MESOS_AGENT_ENDPOINT": a.executorEndpoint(),
 	}
 	return commandEnv(env, t.info.GetCommand())
 }

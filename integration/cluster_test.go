@@ -28,6 +28,9 @@ type agentProc struct {
 // Short timers keep the tests fast: an agent is unreachable ~2 s after it
 // stops answering pings.
 var fastMasterFlags = []string{
+	// Plain HTTP keeps these tests about what they test; security_test.go
+	// runs the default, TLS with joined agents.
+	"--tls=false",
 	"--allocation_interval=100ms",
 	"--agent_ping_timeout=1secs",
 	"--max_agent_ping_timeouts=2",

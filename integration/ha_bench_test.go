@@ -36,7 +36,7 @@ func (m *benchMaster) start(b *testing.B, zk string) {
 	m.out = &syncBuffer{}
 	m.cmd = exec.Command(agoraBin, "master", "--ip=127.0.0.1", "--advertise_ip=127.0.0.1",
 		"--port="+strconv.Itoa(m.port), "--work_dir="+m.dir, "--zk="+zk, "--zk_session_timeout="+haSessionTimeout,
-		"--allocation_interval=100ms", "--logging_level=WARNING")
+		"--allocation_interval=100ms", "--logging_level=WARNING", "--tls=false")
 	m.cmd.Stdout, m.cmd.Stderr = m.out, m.out
 	if err := m.cmd.Start(); err != nil {
 		b.Fatal(err)

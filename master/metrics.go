@@ -55,7 +55,10 @@ func (m *Master) fillMetrics(out map[string]float64) {
 	out["master/uptime_secs"] = now.Sub(m.start).Seconds()
 	out["master/elected"] = 1
 
-	var total, used, offered []*mesos.Resource
+	// Tallies, not resources.Add: a read runs in the event loop, and
+	// merging every task's resources into lists cost ~45 ms at 10k tasks.
+	names := []string{"cpus", "mem", "disk", "gpus"}
+	total, used, offered := resources.NewTally(names...), resources.NewTally(names...), resources.NewTally(names...)
 	var active, inactive, connected, disconnected, unreachable float64
 	for _, a := range m.agents {
 		switch a.state {
@@ -69,30 +72,31 @@ func (m *Master) fillMetrics(out map[string]float64) {
 			unreachable++
 			continue
 		}
-		total = resources.Add(total, a.total)
+		total.Add(a.total)
 		for _, t := range a.tasks {
 			if !cluster.IsTerminal(t.state) {
-				used = resources.Add(used, resources.StripAllocation(resources.Add(t.resources, t.executorResources)))
+				used.Add(t.resources)
+				used.Add(t.executorResources)
 			}
 		}
 		for _, e := range a.executors {
-			used = resources.Add(used, resources.StripAllocation(e.resources))
+			used.Add(e.resources)
 		}
 	}
 	for _, o := range m.book.All() {
-		offered = resources.Add(offered, resources.StripAllocation(o.Resources))
+		offered.Add(o.Resources)
 	}
 	out["master/slaves_active"] = active
 	out["master/slaves_inactive"] = inactive
 	out["master/slaves_connected"] = connected
 	out["master/slaves_disconnected"] = disconnected
 	out["master/slaves_unreachable"] = unreachable
-	for _, name := range []string{"cpus", "mem", "disk", "gpus"} {
-		t := resources.Scalar(total, name)
-		u := resources.Scalar(used, name)
+	for _, name := range names {
+		t := total.Value(name)
+		u := used.Value(name)
 		out["master/"+name+"_total"] = t
 		out["master/"+name+"_used"] = u
-		out["master/"+name+"_offered"] = resources.Scalar(offered, name)
+		out["master/"+name+"_offered"] = offered.Value(name)
 		pct := 0.0
 		if t > 0 {
 			pct = u / t

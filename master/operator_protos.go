@@ -131,7 +131,7 @@ func OperatorTasks(s *State) *masterpb.Response_GetTasks {
 	for i := range s.Frameworks {
 		f := &s.Frameworks[i]
 		for j := range f.Tasks {
-			t := &f.Tasks[j]
+			t := f.Tasks[j]
 			if t.State == mesos.TaskState_TASK_UNREACHABLE {
 				out.UnreachableTasks = append(out.UnreachableTasks, taskViewProto(t))
 				continue
@@ -139,13 +139,13 @@ func OperatorTasks(s *State) *masterpb.Response_GetTasks {
 			out.Tasks = append(out.Tasks, taskViewProto(t))
 		}
 		for j := range f.CompletedTasks {
-			out.CompletedTasks = append(out.CompletedTasks, taskViewProto(&f.CompletedTasks[j]))
+			out.CompletedTasks = append(out.CompletedTasks, taskViewProto(f.CompletedTasks[j]))
 		}
 	}
 	for i := range s.CompletedFrameworks {
 		f := &s.CompletedFrameworks[i]
 		for j := range f.CompletedTasks {
-			out.CompletedTasks = append(out.CompletedTasks, taskViewProto(&f.CompletedTasks[j]))
+			out.CompletedTasks = append(out.CompletedTasks, taskViewProto(f.CompletedTasks[j]))
 		}
 	}
 	return out
@@ -223,7 +223,7 @@ func OperatorRoles(s *State) *masterpb.Response_GetRoles {
 			a.frameworks = append(a.frameworks, f.ID)
 		}
 		for j := range f.Tasks {
-			t := &f.Tasks[j]
+			t := f.Tasks[j]
 			a := get(t.Role)
 			a.allocated = append(append(a.allocated, t.Resources...), t.executorResources...)
 		}

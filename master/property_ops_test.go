@@ -88,7 +88,7 @@ func (s *sim) liveTask() (*simFramework, *simAgent, *TaskView) {
 	tk := v.Tasks[s.rng.IntN(len(v.Tasks))]
 	for _, a := range s.agents {
 		if a.stream.AgentID == tk.AgentID && s.connected(a) {
-			return f, a, &tk
+			return f, a, tk
 		}
 	}
 	return nil, nil, nil

@@ -53,8 +53,10 @@ type FrameworkView struct {
 	UnregisteredAt time.Time
 	Used           []*mesos.Resource
 	Offered        []*mesos.Resource
-	Tasks          []TaskView
-	CompletedTasks []TaskView
+	// Tasks (ordered by ID) and CompletedTasks (oldest first) are shared
+	// between States and must not be modified.
+	Tasks          []*TaskView
+	CompletedTasks []*TaskView
 	Offers         []OfferView
 	// Executors are the framework's running custom executors.
 	Executors []ExecutorView
@@ -139,7 +141,7 @@ type OfferView struct {
 // encodings readers left on them, giving the memory back when nobody
 // has read the state for a while. The next read copies every task anew.
 func (m *Master) ForgetEncodings(ctx context.Context) error {
-	return m.do(ctx, func() {
+	err := m.do(ctx, func() {
 		for _, f := range m.frameworks {
 			f.forgetViews()
 		}
@@ -147,6 +149,9 @@ func (m *Master) ForgetEncodings(ctx context.Context) error {
 			f.forgetViews()
 		}
 	})
+	m.order.reset()
+	m.sums.reset()
+	return err
 }
 
 // State copies the cluster out of the loop.
@@ -237,8 +242,7 @@ func (s *State) summarize(order *taskOrder, sums *sumCache) {
 	offeredByAgent := map[string][]*mesos.Resource{}
 	for i := range s.Frameworks {
 		f := &s.Frameworks[i]
-		f.Tasks = materialize(sorted[i])
-		f.CompletedTasks = materialize(f.completedViews)
+		f.Tasks, f.CompletedTasks = sorted[i], f.completedViews
 		f.Used = used.byFramework[f.ID]
 		for _, o := range f.Offers {
 			r := resources.StripAllocation(o.Resources)
@@ -248,8 +252,7 @@ func (s *State) summarize(order *taskOrder, sums *sumCache) {
 	}
 	for i := range s.CompletedFrameworks {
 		f := &s.CompletedFrameworks[i]
-		f.Tasks = materialize(f.taskViews)
-		f.CompletedTasks = materialize(f.completedViews)
+		f.Tasks, f.CompletedTasks = f.taskViews, f.completedViews
 	}
 	for i := range s.Agents {
 		a := &s.Agents[i]
@@ -259,18 +262,6 @@ func (s *State) summarize(order *taskOrder, sums *sumCache) {
 	s.addExecutorUse()
 	slices.SortFunc(s.Agents, func(a, b AgentView) int { return cmp.Compare(a.ID, b.ID) })
 	slices.SortFunc(s.Frameworks, func(a, b FrameworkView) int { return cmp.Compare(a.ID, b.ID) })
-}
-
-// materialize copies shared views into the State's own slice.
-func materialize(views []*TaskView) []TaskView {
-	if len(views) == 0 {
-		return nil
-	}
-	out := make([]TaskView, len(views))
-	for i, v := range views {
-		out[i] = *v
-	}
-	return out
 }
 
 // sumStripped adds rs up without allocation info. Items of different

@@ -18,11 +18,16 @@ type taskOrder struct {
 }
 
 // frameworkOrder is one framework's tasks in ID order, by record. Its id
-// is new whenever the set of tasks changes.
+// is new whenever the set of tasks changes. views is the list the loop
+// gave and perm the sorted position of each of its entries: while the
+// loop's list holds the same records at the same places (tasks only
+// changed state), ordering is one pass without lookups.
 type frameworkOrder struct {
-	rank map[*taskRecord]int32
-	n    int
-	id   uint64
+	rank  map[*taskRecord]int32
+	n     int
+	id    uint64
+	views []*TaskView
+	perm  []int32
 }
 
 // order returns each framework's live tasks sorted by ID.
@@ -47,6 +52,39 @@ func (o *taskOrder) order(frameworks []FrameworkView) [][]*TaskView {
 func byID(a, b *TaskView) int { return cmp.Compare(a.ID, b.ID) }
 
 func orderViews(views []*TaskView, prev *frameworkOrder) ([]*TaskView, *frameworkOrder) {
+	if prev != nil && sameRecords(prev.views, views) {
+		sorted := make([]*TaskView, len(views))
+		for i, v := range views {
+			sorted[prev.perm[i]] = v
+		}
+		next := *prev
+		next.views = views
+		return sorted, &next
+	}
+	sorted, fo := orderByRank(views, prev)
+	fo.views = views
+	fo.perm = make([]int32, len(views))
+	for i, v := range views {
+		fo.perm[i] = fo.rank[v.Key.rec]
+	}
+	return sorted, fo
+}
+
+// sameRecords reports whether two lists of views hold the same tasks at
+// the same places.
+func sameRecords(a, b []*TaskView) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Key.rec == nil || a[i].Key.rec != b[i].Key.rec {
+			return false
+		}
+	}
+	return true
+}
+
+func orderByRank(views []*TaskView, prev *frameworkOrder) ([]*TaskView, *frameworkOrder) {
 	if prev == nil {
 		sorted := slices.Clone(views)
 		slices.SortFunc(sorted, byID)
@@ -68,7 +106,8 @@ func orderViews(views []*TaskView, prev *frameworkOrder) ([]*TaskView, *framewor
 		}
 	}
 	if len(fresh) == 0 && len(known) == prev.n {
-		return known, prev
+		same := *prev
+		return known, &same
 	}
 	slices.SortFunc(fresh, byID)
 	merged := make([]*TaskView, 0, len(known)+len(fresh))
@@ -94,4 +133,11 @@ func ranksOf(sorted []*TaskView) *frameworkOrder {
 		}
 	}
 	return fo
+}
+
+// reset forgets the orders kept.
+func (o *taskOrder) reset() {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.byFramework = nil
 }

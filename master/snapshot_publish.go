@@ -79,5 +79,8 @@ func (f *frameworkRecord) forgetViews() {
 	for _, t := range f.completed {
 		t.view = nil
 	}
-	f.pub.built = false
+	for _, t := range f.pub.changed {
+		t.pub = taskPub{}
+	}
+	f.pub = frameworkPub{}
 }

@@ -63,22 +63,6 @@ func (s *usedSum) add(rs []*mesos.Resource) {
 	}
 }
 
-// addBoth adds rs to two sums (a framework's and an agent's), reading
-// each resource once.
-func addBoth(a, b *usedSum, rs []*mesos.Resource) {
-	for _, r := range rs {
-		if !plainScalar(r) {
-			a.items = append(a.items, sumItem{other: r})
-			b.items = append(b.items, sumItem{other: r})
-			continue
-		}
-		name, role, alloc := r.GetName(), r.GetAllocationInfo().GetRole(), r.AllocationInfo != nil
-		m := toSumMilli(r.GetScalar().GetValue())
-		a.addPlain(name, role, alloc, m)
-		b.addPlain(name, role, alloc, m)
-	}
-}
-
 func (s *usedSum) addPlain(name, role string, alloc bool, m int64) {
 	for i := range s.items {
 		it := &s.items[i]
@@ -112,24 +96,28 @@ func (s *usedSum) resources() []*mesos.Resource {
 	return sumStripped(rs)
 }
 
-// sumCache keeps a State's sums from one read to the next. Tasks are
-// grouped by (framework, agent); a group whose task views are the ones of
-// the previous read keeps its sum, and a framework's or agent's total
-// whose items are unchanged keeps its resources, so a read where few
-// tasks changed adds up only their groups. Totals add the groups' items in
-// group order, so an item's position in a total can differ from its first
-// appearance among all tasks; the totals are equal as resource sets.
+// sumCache keeps a State's sums from one read to the next. Each
+// framework's tasks are grouped by agent; while the framework has the same
+// tasks (FrameworkView.TaskSet), the grouping is kept too, and only the
+// groups holding a task whose view changed are added up again. A
+// framework's or agent's total whose items did not change keeps its
+// resources. Totals add the groups' items in group order, so an item's
+// place in a total can differ from its first appearance among all tasks;
+// the totals are equal as resource sets.
 type sumCache struct {
-	mu      sync.Mutex
-	groups  map[groupKey]*groupSum
-	results map[sumOwner]*sumResult
+	mu         sync.Mutex
+	frameworks map[string]*frameworkSums
+	results    map[sumOwner]*sumResult
 }
 
-type groupKey struct{ framework, agent string }
-
-type groupSum struct {
-	views []*TaskView
-	sum   usedSum
+// frameworkSums is one framework's tasks (in ID order) grouped by agent.
+type frameworkSums struct {
+	taskSet uint64
+	tasks   []*TaskView
+	group   []int32   // the group of each task
+	agents  []string  // the agent of each group
+	members [][]int32 // the tasks of each group
+	sums    []usedSum // of each group
 }
 
 type sumOwner struct {
@@ -152,23 +140,7 @@ type taskSums struct {
 func (c *sumCache) sums(frameworks []FrameworkView, tasks [][]*TaskView) taskSums {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	groups := map[groupKey]*groupSum{}
-	var order []groupKey // first appearance
-	for i := range frameworks {
-		var g *groupSum
-		var k groupKey
-		for _, t := range tasks[i] {
-			if g == nil || t.AgentID != k.agent {
-				k = groupKey{frameworks[i].ID, t.AgentID}
-				if g = groups[k]; g == nil {
-					g = &groupSum{}
-					groups[k] = g
-					order = append(order, k)
-				}
-			}
-			g.views = append(g.views, t)
-		}
-	}
+	next := make(map[string]*frameworkSums, len(frameworks))
 	byFramework := map[string]*usedSum{}
 	byAgent := map[string]*usedSum{}
 	var owners []sumOwner
@@ -181,18 +153,15 @@ func (c *sumCache) sums(frameworks []FrameworkView, tasks [][]*TaskView) taskSum
 		}
 		return s
 	}
-	for _, k := range order {
-		g := groups[k]
-		if prev := c.groups[k]; prev != nil && slices.Equal(prev.views, g.views) {
-			g.sum = prev.sum
-		} else {
-			for _, v := range g.views {
-				g.sum.add(v.Resources)
-				g.sum.add(v.executorResources)
-			}
+	for i := range frameworks {
+		f := &frameworks[i]
+		fs := c.frameworks[f.ID].update(f.TaskSet, tasks[i])
+		next[f.ID] = fs
+		for g := range fs.sums {
+			items := fs.sums[g].items
+			total(sumOwner{false, f.ID}, byFramework).addItems(items)
+			total(sumOwner{true, fs.agents[g]}, byAgent).addItems(items)
 		}
-		total(sumOwner{false, k.framework}, byFramework).addItems(g.sum.items)
-		total(sumOwner{true, k.agent}, byAgent).addItems(g.sum.items)
 	}
 	out := taskSums{byFramework: map[string][]*mesos.Resource{}, byAgent: map[string][]*mesos.Resource{}}
 	results := make(map[sumOwner]*sumResult, len(owners))
@@ -207,8 +176,63 @@ func (c *sumCache) sums(frameworks []FrameworkView, tasks [][]*TaskView) taskSum
 		}
 		results[o], dst[o.id] = r, r.res
 	}
-	c.groups, c.results = groups, results
+	c.frameworks, c.results = next, results
 	return out
+}
+
+// update returns the framework's sums for tasks, reusing what prev (nil
+// for none) has for the same tasks.
+func (prev *frameworkSums) update(taskSet uint64, tasks []*TaskView) *frameworkSums {
+	if prev == nil || taskSet == 0 || prev.taskSet != taskSet || len(prev.tasks) != len(tasks) {
+		return groupTasks(taskSet, tasks)
+	}
+	var dirty []int32
+	for i, t := range tasks {
+		if t != prev.tasks[i] {
+			dirty = append(dirty, prev.group[i])
+		}
+	}
+	if len(dirty) == 0 {
+		return prev
+	}
+	fs := *prev
+	fs.tasks = tasks
+	fs.sums = slices.Clone(prev.sums)
+	slices.Sort(dirty)
+	for _, g := range slices.Compact(dirty) {
+		fs.sums[g] = sumOf(tasks, fs.members[g])
+	}
+	return &fs
+}
+
+func groupTasks(taskSet uint64, tasks []*TaskView) *frameworkSums {
+	fs := &frameworkSums{taskSet: taskSet, tasks: tasks, group: make([]int32, len(tasks))}
+	index := map[string]int32{}
+	for i, t := range tasks {
+		g, ok := index[t.AgentID]
+		if !ok {
+			g = int32(len(fs.agents))
+			index[t.AgentID] = g
+			fs.agents = append(fs.agents, t.AgentID)
+			fs.members = append(fs.members, nil)
+		}
+		fs.group[i] = g
+		fs.members[g] = append(fs.members[g], int32(i))
+	}
+	fs.sums = make([]usedSum, len(fs.agents))
+	for g := range fs.sums {
+		fs.sums[g] = sumOf(tasks, fs.members[g])
+	}
+	return fs
+}
+
+func sumOf(tasks []*TaskView, members []int32) usedSum {
+	var s usedSum
+	for _, i := range members {
+		s.add(tasks[i].Resources)
+		s.add(tasks[i].executorResources)
+	}
+	return s
 }
 
 func (s *usedSum) addItems(items []sumItem) {
@@ -219,4 +243,11 @@ func (s *usedSum) addItems(items []sumItem) {
 			s.addPlain(it.name, it.role, it.alloc, it.milli)
 		}
 	}
+}
+
+// reset forgets the sums kept.
+func (c *sumCache) reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.frameworks, c.results = nil, nil
 }

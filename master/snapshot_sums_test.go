@@ -73,13 +73,15 @@ func TestSumCacheMatchesReference(t *testing.T) {
 	rng := rand.New(rand.NewSource(seed))
 	t.Logf("seed %d", seed)
 	var c sumCache
+	var o taskOrder
 	type task struct {
 		rec       *taskRecord
 		framework string
 	}
 	var tasks []task
 	for read := 0; read < 100; read++ {
-		for n := rng.Intn(6); n > 0; n-- {
+		churn := rng.Intn(3) == 0 // else tasks only change, keeping the grouping
+		for n := rng.Intn(6); n > 0 && (churn || read == 0); n-- {
 			rec := &taskRecord{id: fmt.Sprint(rng.Int()), agentID: fmt.Sprintf("agent-%d", rng.Intn(4)),
 				resources: randomTaskResources(rng)}
 			tasks = append(tasks, task{rec, fmt.Sprintf("fw-%d", rng.Intn(2))})
@@ -87,22 +89,23 @@ func TestSumCacheMatchesReference(t *testing.T) {
 		for i := 0; i < len(tasks); i++ {
 			switch rng.Intn(12) {
 			case 0:
-				tasks = append(tasks[:i], tasks[i+1:]...)
+				if churn {
+					tasks = append(tasks[:i], tasks[i+1:]...)
+				}
 			case 1:
 				tasks[i].rec.executorResources = randomTaskResources(rng)
 			}
 		}
 		frameworks := []FrameworkView{{ID: "fw-0"}, {ID: "fw-1"}}
-		views := make([][]*TaskView, 2)
 		want := map[string][]*mesos.Resource{}
 		for _, tk := range tasks {
 			i := int(tk.framework[3] - '0')
-			views[i] = append(views[i], tk.rec.currentView())
+			frameworks[i].taskViews = append(frameworks[i].taskViews, tk.rec.currentView())
 			rs := append(append([]*mesos.Resource(nil), tk.rec.resources...), tk.rec.executorResources...)
 			want[tk.framework] = append(want[tk.framework], rs...)
 			want[tk.rec.agentID] = append(want[tk.rec.agentID], rs...)
 		}
-		got := c.sums(frameworks, views)
+		got := c.sums(frameworks, o.order(frameworks))
 		for owner, rs := range want {
 			g := got.byAgent[owner]
 			if owner[:2] == "fw" {

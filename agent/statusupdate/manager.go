@@ -8,6 +8,14 @@
 // the head and is due at once. When a terminal update is acknowledged the
 // task's stream is forgotten.
 //
+// No resend goes out before RTTMultiple times the smoothed round trip of
+// recent acknowledgements has passed since the update's first send: when a
+// loaded master or slow frameworks take seconds to acknowledge, resending
+// after a fixed second would only add to their load updates that are still
+// on their way. A round trip is measured from an update's first send, so an
+// update that was resent counts with its whole wait; under load the
+// estimate errs long, the safe side for an at-least-once protocol.
+//
 // The Manager is a pure core: it holds state, takes the current time as an
 // argument and returns the updates to send. It starts no goroutines, does no
 // I/O and never reads the clock; the agent's loop sends what Due returns and
@@ -32,6 +40,9 @@ type Config struct {
 	InitialBackoff time.Duration
 	// MaxBackoff caps the doubling delay (default 60 s).
 	MaxBackoff time.Duration
+	// RTTMultiple: the first resend waits at least this many smoothed
+	// acknowledgement round trips (default 4; negative turns it off).
+	RTTMultiple float64
 }
 
 func (c Config) withDefaults() Config {
@@ -40,6 +51,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxBackoff == 0 {
 		c.MaxBackoff = 60 * time.Second
+	}
+	if c.RTTMultiple == 0 {
+		c.RTTMultiple = 4
 	}
 	return c
 }
@@ -89,12 +103,15 @@ type stream struct {
 	next     time.Time     // when the head is due
 	backoff  time.Duration // delay after the next send
 	terminal bool          // a terminal update is queued
+	sentAt   time.Time     // first send of the head
+	sent     bool          // the head has been sent
 }
 
 // Manager holds every task's pending updates.
 type Manager struct {
 	cfg     Config
 	streams map[key]*stream
+	srtt    time.Duration // smoothed acknowledgement round trip; 0 before the first sample
 }
 
 // New returns an empty Manager. cfg's zero fields take defaults; New panics
@@ -140,6 +157,10 @@ func (m *Manager) Acknowledge(frameworkID, taskID string, uuid []byte, now time.
 	if !bytes.Equal(s.queue[0].GetUuid(), uuid) {
 		return Ack{}, ErrUnexpectedUUID
 	}
+	if s.sent {
+		m.sample(now.Sub(s.sentAt))
+	}
+	s.sent = false
 	head := s.queue[0]
 	s.queue[0] = nil
 	s.queue = s.queue[1:]
@@ -159,9 +180,19 @@ func (m *Manager) Due(now time.Time) []Update {
 		if len(s.queue) == 0 || s.next.After(now) {
 			continue
 		}
+		d := s.backoff
+		if !s.sent {
+			s.sentAt, s.sent = now, true
+			d = min(max(d, m.rto()), m.cfg.MaxBackoff)
+		} else if wait := s.sentAt.Add(min(m.rto(), m.cfg.MaxBackoff)); wait.After(now) {
+			// Round trips measured since the first send say the
+			// acknowledgement may well be on its way.
+			s.next = wait
+			continue
+		}
 		out = append(out, Update{FrameworkID: k.framework, Status: s.queue[0]})
-		s.next = now.Add(s.backoff)
-		s.backoff = min(2*s.backoff, m.cfg.MaxBackoff)
+		s.next = now.Add(d)
+		s.backoff = min(2*d, m.cfg.MaxBackoff)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].FrameworkID != out[j].FrameworkID {
@@ -191,9 +222,35 @@ func (m *Manager) Next() (at time.Time, ok bool) {
 // connection may have been lost.
 func (m *Manager) Retry(now time.Time) {
 	for _, s := range m.streams {
-		s.next, s.backoff = now, m.cfg.InitialBackoff
+		s.next, s.backoff, s.sent = now, m.cfg.InitialBackoff, false
 	}
 }
+
+// sample folds one round trip into the smoothed estimate with TCP's gain
+// of 1/8, so one slow acknowledgement moves it only a little.
+func (m *Manager) sample(rtt time.Duration) {
+	if rtt < 0 {
+		return
+	}
+	if m.srtt == 0 {
+		m.srtt = rtt
+		return
+	}
+	m.srtt += (rtt - m.srtt) / 8
+}
+
+// rto is the least delay before a first resend that the measured round
+// trips call for; 0 without samples.
+func (m *Manager) rto() time.Duration {
+	if m.cfg.RTTMultiple <= 0 {
+		return 0
+	}
+	return time.Duration(m.cfg.RTTMultiple * float64(m.srtt))
+}
+
+// RoundTrip returns the smoothed acknowledgement round trip, 0 before the
+// first acknowledgement.
+func (m *Manager) RoundTrip() time.Duration { return m.srtt }
 
 // Head returns the task's update in flight and the number of queued
 // updates, head included; head is nil when none are pending.

@@ -70,7 +70,7 @@ func TestOnlyHeadInFlightAndBackoff(t *testing.T) {
 }
 
 func TestAcknowledgeAdvancesQueue(t *testing.T) {
-	m := New(Config{})
+	m := New(Config{RTTMultiple: -1}) // the fixed schedule; see TestFirstResendFollowsRoundTrip
 	must(t, m.Add("fw", status("t1", mesos.TaskState_TASK_STARTING, "u1"), t0))
 	must(t, m.Add("fw", status("t1", mesos.TaskState_TASK_RUNNING, "u2"), t0))
 	must(t, m.Add("fw", status("t1", mesos.TaskState_TASK_FINISHED, "u3"), t0))
@@ -180,5 +180,82 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestFirstResendFollowsRoundTrip(t *testing.T) {
+	m := New(Config{})
+	now := t0
+	// Nothing measured yet: the first resend comes after InitialBackoff.
+	must(t, m.Add("fw", status("t1", mesos.TaskState_TASK_STARTING, "u1"), now))
+	must(t, m.Add("fw", status("t2", mesos.TaskState_TASK_STARTING, "v1"), now))
+	equal(t, m.Due(now), "fw/u1", "fw/v1")
+	if next, _ := m.Next(); next != now.Add(time.Second) {
+		t.Fatalf("first resend after %v, want 1s", next.Sub(now))
+	}
+	equal(t, m.Due(now.Add(time.Second)), "fw/u1", "fw/v1")
+
+	// u1 is acknowledged 2 s after its first send (one resend on the
+	// way): the master is slow. v1's second resend, due at +3 s, waits
+	// until 4 round trips have passed since its first send.
+	ackOK(t)(m.Acknowledge("fw", "t1", []byte("u1"), now.Add(2*time.Second)))
+	if m.RoundTrip() != 2*time.Second {
+		t.Fatalf("round trip %v, want 2s", m.RoundTrip())
+	}
+	equal(t, m.Due(now.Add(3*time.Second)))
+	if next, _ := m.Next(); next != now.Add(8*time.Second) {
+		t.Fatalf("v1 resent at %v, want 8s after its first send", next.Sub(now))
+	}
+	equal(t, m.Due(now.Add(8*time.Second)), "fw/v1")
+
+	// A new update's first resend waits 4 round trips, later ones double.
+	now = now.Add(8 * time.Second)
+	must(t, m.Add("fw", status("t3", mesos.TaskState_TASK_STARTING, "w1"), now))
+	equal(t, m.Due(now), "fw/w1")
+	at := earliest(t, m, "t3")
+	if at != now.Add(8*time.Second) {
+		t.Fatalf("first resend after %v, want 8s (4 round trips)", at.Sub(now))
+	}
+	equal(t, m.Due(at), "fw/v1", "fw/w1")
+	ackOK(t)(m.Acknowledge("fw", "t2", []byte("v1"), at))
+	// A fast acknowledgement moves the estimate by an eighth of the gap.
+	before := m.RoundTrip()
+	must(t, m.Add("fw", status("t4", mesos.TaskState_TASK_STARTING, "x1"), at))
+	equal(t, m.Due(at), "fw/x1")
+	ackOK(t)(m.Acknowledge("fw", "t4", []byte("x1"), at.Add(100*time.Millisecond)))
+	if want := before + (100*time.Millisecond-before)/8; m.RoundTrip() != want {
+		t.Fatalf("round trip %v, want %v", m.RoundTrip(), want)
+	}
+}
+
+// earliest is when the task's head is next due.
+func earliest(t *testing.T, m *Manager, task string) time.Time {
+	t.Helper()
+	s := m.streams[key{"fw", task}]
+	if s == nil {
+		t.Fatalf("no stream for %s", task)
+	}
+	return s.next
+}
+
+func TestFirstResendCappedByMaxBackoff(t *testing.T) {
+	m := New(Config{MaxBackoff: 5 * time.Second})
+	must(t, m.Add("fw", status("t1", mesos.TaskState_TASK_STARTING, "u1"), t0))
+	equal(t, m.Due(t0), "fw/u1")
+	ackOK(t)(m.Acknowledge("fw", "t1", []byte("u1"), t0.Add(10*time.Second)))
+	must(t, m.Add("fw", status("t2", mesos.TaskState_TASK_STARTING, "v1"), t0))
+	equal(t, m.Due(t0), "fw/v1")
+	if next, _ := m.Next(); next != t0.Add(5*time.Second) {
+		t.Fatalf("first resend after %v, want the 5s cap", next.Sub(t0))
+	}
+}
+
+// ackOK fails the test when the acknowledgement it is given failed.
+func ackOK(t *testing.T) func(Ack, error) {
+	return func(_ Ack, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -20,6 +20,7 @@ type agentFlags struct {
 	logLevel      string
 	containerizer *containerizerFlags // containerizer.go
 	docker        *dockerFlags        // docker.go
+	sec           *agentSecurityFlags // security_agent.go
 }
 
 func bindAgentFlags(fs *flag.FlagSet) *agentFlags {
@@ -57,6 +58,7 @@ func bindAgentFlags(fs *flag.FlagSet) *agentFlags {
 	fs.StringVar(&af.logLevel, "logging_level", "INFO", "log level: DEBUG, INFO, WARNING or ERROR")
 	af.containerizer = bindContainerizerFlags(fs)
 	af.docker = bindDockerFlags(fs)
+	af.sec = bindAgentSecurityFlags(fs)
 	return af
 }
 
@@ -70,6 +72,11 @@ func startAgent(ctx context.Context, af *agentFlags, log *zap.Logger, level zap.
 	cfg := af.cfg
 	cfg.Port = ln.Addr().(*net.TCPAddr).Port
 	cfg.Logger = log
+	tlsAgent, err := setupAgentTLS(ctx, af.sec, &cfg, af.ip, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	if cfg.Containerizer, err = newContainerizer(*af.containerizer, log, newCgroupsContainerizer); err != nil {
 		ln.Close()
 		return err
@@ -88,7 +95,15 @@ func startAgent(ctx context.Context, af *agentFlags, log *zap.Logger, level zap.
 		return err
 	}
 	a.SetLogLevel(level)
-	return runServing(ctx, ln, a.Run, a.Handler(), log, func() {
+	run, h, opts := a.Run, a.Handler(), serveOptions{headerTimeout: af.sec.headerTimeout}
+	if tlsAgent != nil {
+		h, opts = tlsAgent.handler(h), tlsAgent.serveOptions(af.sec.headerTimeout)
+		run = func(ctx context.Context) error {
+			tlsAgent.run(ctx, a, log, af.sec.headerTimeout)
+			return a.Run(ctx)
+		}
+	}
+	return runServingWith(ctx, ln, opts, run, h, log, func() {
 		log.Info("agent listening", zap.String("address", ln.Addr().String()), zap.String("master", cfg.Master))
 		if ready != nil {
 			ready(ln.Addr().String())

@@ -37,6 +37,7 @@ type chronosFlags struct {
 	logLevel  string
 	// allowOrigin is --access_control_allow_origin (see api.ParseOrigins).
 	allowOrigin string
+	sec         *frameworkSecurityFlags // security_framework.go
 }
 
 func bindChronosFlags(fs *flag.FlagSet) *chronosFlags {
@@ -61,6 +62,7 @@ func bindChronosFlags(fs *flag.FlagSet) *chronosFlags {
 	fs.IntVar(&c.Runner.TaskHistory, "task_history", c.Runner.TaskHistory, "ended runs kept per job")
 	fs.StringVar(&f.allowOrigin, "access_control_allow_origin", "", `origins whose web pages may call the API, comma-separated ("http://master:5050"), or "*" for any; default none`)
 	fs.StringVar(&f.logLevel, "logging_level", "INFO", "log level: DEBUG, INFO, WARNING or ERROR")
+	f.sec = bindFrameworkSecurityFlags(fs)
 	return f
 }
 
@@ -70,6 +72,11 @@ func runChronos(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	hook, err := f.sec.hook()
+	if err != nil {
+		return err
+	}
+	f.cfg.Scheduler = hook
 	log, _, err := newLogger(f.logLevel)
 	if err != nil {
 		return err

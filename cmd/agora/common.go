@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -50,18 +51,43 @@ func flagValues(fs *flag.FlagSet) map[string]string {
 	return out
 }
 
+// serveOptions are what a server adds to plain HTTP: TLS (nil: plain)
+// and the bound on reading a request's headers.
+type serveOptions struct {
+	tls *tls.Config
+	// headerTimeout bounds the TLS handshake and the request headers
+	// (slowloris); 0 means defaultHeaderTimeout.
+	headerTimeout time.Duration
+}
+
+// defaultHeaderTimeout is how long a client may take to send a request's
+// headers (and, with TLS, to finish the handshake) before it is cut off.
+const defaultHeaderTimeout = 10 * time.Second
+
 // serve runs an HTTP server until ctx ends. Streaming responses rule out a
-// write timeout; slow headers and idle connections are still bounded.
-func serve(ctx context.Context, ln net.Listener, h http.Handler, log *zap.Logger) error {
+// write timeout; slow handshakes, headers and idle connections are still
+// bounded, so a client trickling bytes cannot hold a connection open.
+func serve(ctx context.Context, ln net.Listener, h http.Handler, log *zap.Logger, opts serveOptions) error {
+	ht := opts.headerTimeout
+	if ht <= 0 {
+		ht = defaultHeaderTimeout
+	}
 	srv := &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: ht,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    1 << 20,
 		ErrorLog:          zap.NewStdLog(log.Named("http")),
+		TLSConfig:         opts.tls,
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if opts.tls != nil {
+			errc <- srv.ServeTLS(ln, "", "") // certificates come from TLSConfig
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
 	select {
 	case <-ctx.Done():
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -80,11 +106,16 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler, log *zap.Logger
 // runServing runs a component's loop and its HTTP server on ln until ctx
 // ends or either fails, then stops both.
 func runServing(ctx context.Context, ln net.Listener, run func(context.Context) error, h http.Handler, log *zap.Logger, ready func()) error {
+	return runServingWith(ctx, ln, serveOptions{}, run, h, log, ready)
+}
+
+// runServingWith is runServing with TLS or a header timeout.
+func runServingWith(ctx context.Context, ln net.Listener, opts serveOptions, run func(context.Context) error, h http.Handler, log *zap.Logger, ready func()) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errc := make(chan error, 2)
 	go func() { errc <- run(ctx) }()
-	go func() { errc <- serve(ctx, ln, h, log) }()
+	go func() { errc <- serve(ctx, ln, h, log, opts) }()
 	if ready != nil {
 		ready()
 	}

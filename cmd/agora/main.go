@@ -31,6 +31,7 @@ func commands() []command {
 		{"dev", "run a master and an agent in one process on 127.0.0.1", runDev},
 		{"sim", "run simulated agents against a master", runSim},
 		{"bench", "measure a master end to end with simulated agents", runBench},
+		{"token", "create, list or revoke join tokens in a master's work_dir", runToken},
 		{"version", "print the version", runVersion},
 	}
 }

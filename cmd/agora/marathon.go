@@ -35,6 +35,7 @@ type marathonFlags struct {
 	logLevel  string
 	port      int
 	zkTimeout time.Duration
+	sec       *frameworkSecurityFlags // security_framework.go
 }
 
 func bindMarathonFlags(fs *flag.FlagSet) *marathonFlags {
@@ -72,6 +73,7 @@ func bindMarathonFlags(fs *flag.FlagSet) *marathonFlags {
 	})
 	fs.IntVar(&c.MaxVersions, "max_versions", c.MaxVersions, "stored versions per app")
 	fs.StringVar(&f.logLevel, "logging_level", "INFO", "log level: DEBUG, INFO, WARNING or ERROR")
+	f.sec = bindFrameworkSecurityFlags(fs)
 	return f
 }
 
@@ -123,6 +125,11 @@ func runMarathon(ctx context.Context, args []string) error {
 	if f.cfg.ZK == "" && f.workDir == "" {
 		return errors.New("--work_dir (file store) or --zk (ZooKeeper) is required")
 	}
+	hook, err := f.sec.hook()
+	if err != nil {
+		return err
+	}
+	f.cfg.SchedulerConfig = hook
 	log, _, err := newLogger(f.logLevel)
 	if err != nil {
 		return err

@@ -29,6 +29,7 @@ type masterFlags struct {
 	advertiseIP  string
 	logLevel     string
 	maxBodyBytes int64
+	sec          *securityFlags // security.go
 }
 
 func bindMasterFlags(fs *flag.FlagSet) *masterFlags {
@@ -57,6 +58,7 @@ func bindMasterFlags(fs *flag.FlagSet) *masterFlags {
 	fs.Var(duration.Value{D: &mf.zkTimeout}, "zk_session_timeout", "ZooKeeper session timeout: a dead leader is replaced about this long after it dies")
 	fs.IntVar(&mf.quorum, "quorum", 0, "accepted for Mesos compatibility: the registry lives in ZooKeeper, which has its own quorum")
 	fs.Var(duration.Value{D: &c.AgentReregisterTimeout}, "agent_reregister_timeout", "how long agents have to reregister with a new leader before they are marked unreachable")
+	mf.sec = bindSecurityFlags(fs)
 	return mf
 }
 
@@ -76,6 +78,11 @@ func startMaster(ctx context.Context, mf *masterFlags, flags map[string]string, 
 	cfg.Hostname = hostname(cfg.Hostname)
 	cfg.Flags = flags
 	cfg.Logger = log
+	sec, err := mf.sec.setup(cfg.WorkDir, cfg.Hostname, masterHosts(cfg.Hostname, cfg.IP, mf.ip), log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	reg, closeReg, err := openRegistry(mf, log)
 	if err != nil {
 		ln.Close()
@@ -89,6 +96,7 @@ func startMaster(ctx context.Context, mf *masterFlags, flags map[string]string, 
 			h := api.New(m, log)
 			h.SetMaxBodyBytes(mf.maxBodyBytes)
 			h.SetLogLevel(level)
+			h.SetSecurity(sec.api)
 			router.Lead(m, h)
 		},
 		Follow: func() { router.Follow() },
@@ -98,8 +106,15 @@ func startMaster(ctx context.Context, mf *masterFlags, flags map[string]string, 
 		return err
 	}
 	router = api.NewLeaderRouter(leader.LeaderInfo, log)
-	return runServing(ctx, ln, leader.Run, router, log, func() {
-		log.Info("master listening", zap.String("address", ln.Addr().String()), zap.String("zk", redactZK(mf.zk)))
+	run := leader.Run
+	if sec.renewer != nil {
+		run = func(ctx context.Context) error {
+			go func() { _ = sec.renewer.Run(ctx) }()
+			return leader.Run(ctx)
+		}
+	}
+	return runServingWith(ctx, ln, sec.serve, run, sec.wrap(router), log, func() {
+		log.Info("master listening", zap.String("url", sec.scheme+"://"+ln.Addr().String()), zap.String("zk", redactZK(mf.zk)))
 		if ready != nil {
 			ready(ln.Addr().String())
 		}

@@ -25,6 +25,7 @@ type framework struct {
 	log    *zap.Logger
 	client *scheduler.Client
 	done   chan struct{} // closed when every task settled
+	calls  chan struct{} // launches in flight, at most cap
 
 	mu         sync.Mutex
 	total      int
@@ -41,6 +42,13 @@ type framework struct {
 	errors     int // calls the master refused
 }
 
+// Calls one framework has awaiting an answer at once: ACCEPTs, and the
+// SDK's automatic acknowledgements.
+const (
+	launchesInFlight = 4
+	ackInFlight      = 4
+)
+
 type taskRecord struct {
 	launched time.Time
 	running  bool
@@ -54,6 +62,7 @@ func newFramework(cfg *Config, index, tasks int) *framework {
 		need:   offers.Scalars(cfg.TaskCpus, cfg.TaskMem, 0),
 		log:    cfg.Logger.Named("framework"),
 		done:   make(chan struct{}),
+		calls:  make(chan struct{}, launchesInFlight),
 		total:  tasks,
 		tasks:  map[string]*taskRecord{},
 		counts: map[mesos.TaskState]int{},
@@ -112,9 +121,15 @@ func (b *framework) offers(ctx context.Context, c *scheduler.Client, os []*mesos
 
 	refuse := &mesos.Filters{RefuseSeconds: proto.Float64(b.cfg.RefuseSeconds)}
 	for _, l := range launches {
-		if err := c.Launch(ctx, []*mesos.OfferID{l.offer}, l.tasks, refuse); err != nil {
-			b.failLaunch(l.tasks, err)
-		}
+		// Launches go out in the background, as a framework that does not
+		// wait for 202 before handling its next event would send them.
+		b.calls <- struct{}{}
+		go func() {
+			defer func() { <-b.calls }()
+			if err := c.Launch(ctx, []*mesos.OfferID{l.offer}, l.tasks, refuse); err != nil {
+				b.failLaunch(l.tasks, err)
+			}
+		}()
 	}
 	if waiting == 0 {
 		refuse = &mesos.Filters{RefuseSeconds: proto.Float64(3600)}

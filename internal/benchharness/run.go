@@ -75,7 +75,10 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 // the master's allocation metrics meanwhile, and fills res.
 func runFrameworks(ctx context.Context, cfg *Config, sc *scraper, res *Result, log *zap.Logger) ([]*framework, error) {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
-	transport.MaxIdleConnsPerHost = 4 * cfg.Frameworks
+	// Every framework has up to launchesInFlight launches and ackInFlight
+	// acknowledgements in flight; keep all their connections alive.
+	transport.MaxIdleConns = 0
+	transport.MaxIdleConnsPerHost = (launchesInFlight + ackInFlight + 2) * cfg.Frameworks
 	hc := &http.Client{Transport: transport}
 	var fws []*framework
 	for i := range cfg.Frameworks {
@@ -90,7 +93,8 @@ func runFrameworks(ctx context.Context, cfg *Config, sc *scraper, res *Result, l
 				User: proto.String("bench"), Name: proto.String(fw.name), Roles: []string{"*"},
 				Capabilities: []*mesos.FrameworkInfo_Capability{{Type: mesos.FrameworkInfo_Capability_MULTI_ROLE.Enum()}},
 			},
-			HTTPClient: hc,
+			HTTPClient:     hc,
+			AckConcurrency: ackInFlight,
 			// The teardown at the end makes every client warn that its
 			// stream ended.
 			Logger: cfg.Logger.WithOptions(zap.IncreaseLevel(zap.ErrorLevel)),

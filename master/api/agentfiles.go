@@ -56,7 +56,8 @@ type agentFiles struct {
 // registerAgentFiles adds the proxy's routes to r.
 func (h *Handler) registerAgentFiles(r *mux.Router) {
 	p := &agentFiles{locate: newAgentCache(h.m.State, time.Now, 5*time.Second).locate, client: agentFilesClient(), log: h.log}
-	p.register(r)
+	h.files = p
+	r.Handle("/agents/{agent_id}/files/{endpoint}", h.guardSandboxes(p))
 }
 
 func (p *agentFiles) register(r *mux.Router) {

@@ -37,6 +37,9 @@ type Handler struct {
 	logLevel     *zap.AtomicLevel     // set by SetLogLevel
 	// caches keep encoded state objects between reads (statecache.go).
 	caches *stateCaches
+	// sec turns on ACL and principal checks (auth.go); nil: none.
+	sec   *Security
+	files *agentFiles // the agent-files proxy (agentfiles.go)
 }
 
 // New builds the master's HTTP handler.
@@ -48,11 +51,11 @@ func New(m *master.Master, log *zap.Logger) *Handler {
 		caches: newStateCaches(DefaultStateCacheTTL)}
 	h.caches.idle.drop = h.caches.forget(m)
 	r := h.router
-	r.HandleFunc("/api/v1/scheduler", h.scheduler)
-	r.HandleFunc("/master/api/v1/scheduler", h.scheduler)
+	r.HandleFunc("/api/v1/scheduler", h.guardScheduler(h.scheduler))
+	r.HandleFunc("/master/api/v1/scheduler", h.guardScheduler(h.scheduler))
 	r.HandleFunc("/agora/v1/agent", h.agent)
-	r.HandleFunc("/api/v1", h.operator)
-	r.HandleFunc("/master/api/v1", h.operator)
+	r.HandleFunc("/api/v1", h.guardOperator(h.operator))
+	r.HandleFunc("/master/api/v1", h.guardOperator(h.operator))
 	for _, p := range []string{"/master/state", "/master/state.json", "/state", "/state.json"} {
 		r.HandleFunc(p, h.state).Methods(http.MethodGet, http.MethodHead)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -173,7 +174,10 @@ func serve(b *testing.B, h http.Handler, method, path, ctype, accept, body strin
 }
 
 // BenchmarkStateReads serves the whole state of 10,000 agents and 100,000
-// tasks: GET_STATE in protobuf and JSON, and /master/state.
+// tasks: GET_STATE in protobuf and JSON, and /master/state. A read in
+// steady state finds the encodings of unchanged tasks from earlier reads;
+// the cold variants drop them first, as after a restart or a long time
+// without readers.
 func BenchmarkStateReads(b *testing.B) {
 	c := bigMaster(b)
 	b.Logf("cluster built in %v", c.buildIn)
@@ -183,24 +187,40 @@ func BenchmarkStateReads(b *testing.B) {
 		{"GET_STATE/json", http.MethodPost, "/api/v1", codec.MediaTypeJSON, codec.MediaTypeJSON, string(getState)},
 		{"master_state", http.MethodGet, "/master/state", "", "", ""},
 	} {
-		b.Run(bc.name, func(b *testing.B) {
-			var n int64
-			for i := 0; i < b.N; i++ {
-				n = serve(b, c.h, bc.method, bc.path, bc.ctype, bc.accept, bc.body)
+		for _, cold := range []bool{false, true} {
+			name := bc.name
+			if cold {
+				name += "/cold"
 			}
-			b.ReportMetric(float64(n)/(1<<20), "MiB/response")
-		})
+			b.Run(name, func(b *testing.B) {
+				var n int64
+				serve(b, c.h, bc.method, bc.path, bc.ctype, bc.accept, bc.body) // steady state
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					if cold {
+						b.StopTimer()
+						c.h.caches.forget(c.m)()
+						b.StartTimer()
+					}
+					n = serve(b, c.h, bc.method, bc.path, bc.ctype, bc.accept, bc.body)
+				}
+				b.ReportMetric(float64(n)/(1<<20), "MiB/response")
+			})
+		}
 	}
 }
 
 // BenchmarkUpdateLatencyDuringStateReads measures how long a status
 // update takes to pass through the event loop (AgentCall returns once the
-// loop has applied it) while two clients read GET_STATE back to back,
-// against the same with no readers.
+// loop has applied it) while one or two clients read GET_STATE back to
+// back, against the same with no readers. Each update changes one task,
+// which the next read encodes again; the others' encodings are warm, as
+// in steady state.
 func BenchmarkUpdateLatencyDuringStateReads(b *testing.B) {
 	c := bigMaster(b)
 	getState, _ := codec.JSON.Marshal(callOf(masterpb.Call_GET_STATE))
-	for _, readers := range []int{0, 2} {
+	serve(b, c.h, http.MethodPost, "/api/v1", codec.MediaTypeJSON, codec.MediaTypeProtobuf, string(getState))
+	for _, readers := range []int{0, 1, 2} {
 		b.Run(fmt.Sprintf("readers=%d", readers), func(b *testing.B) {
 			var stop atomic.Bool
 			var wg sync.WaitGroup
@@ -234,5 +254,48 @@ func BenchmarkUpdateLatencyDuringStateReads(b *testing.B) {
 			b.ReportMetric(float64(lat[len(lat)-1].Microseconds())/1000, "max-ms")
 			b.ReportMetric(float64(reads.Load()), "state-reads")
 		})
+	}
+}
+
+func heapAlloc() uint64 {
+	var ms runtime.MemStats
+	for i := 0; i < 3; i++ {
+		runtime.GC()
+	}
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
+}
+
+// BenchmarkStateCacheMemory reports the live heap the state-read caches
+// add to a master of 10,000 agents and 100,000 tasks: after a read of each
+// kind in turn (cumulative), and how much of it the agents' cache holds.
+// The master's own state is BenchmarkMasterMemory's (package master).
+func BenchmarkStateCacheMemory(b *testing.B) {
+	c := bigMaster(b)
+	getState, _ := codec.JSON.Marshal(callOf(masterpb.Call_GET_STATE))
+	const tasks, agents = 100000, 10000
+	for i := 0; i < b.N; i++ {
+		c.h.caches.forget(c.m)()
+		prev := heapAlloc()
+		base := prev
+		for _, bc := range []struct{ name, method, path, accept string }{
+			{"protobuf", http.MethodPost, "/api/v1", codec.MediaTypeProtobuf},
+			{"json", http.MethodPost, "/api/v1", codec.MediaTypeJSON},
+			{"state", http.MethodGet, "/master/state", ""},
+		} {
+			if bc.method == http.MethodPost {
+				serve(b, c.h, bc.method, bc.path, codec.MediaTypeJSON, bc.accept, string(getState))
+			} else {
+				serve(b, c.h, bc.method, bc.path, "", "", "")
+			}
+			now := heapAlloc()
+			b.ReportMetric(float64(int64(now)-int64(prev))/tasks, "B/task+"+bc.name)
+			prev = now
+		}
+		b.ReportMetric(float64(int64(prev)-int64(base))/tasks, "B/task-all")
+		c.h.caches.agents.reset()
+		b.ReportMetric(float64(int64(prev)-int64(heapAlloc()))/agents, "B/agent-agent-cache")
+		c.h.caches.forget(c.m)() // what the idle drop does
+		b.ReportMetric(float64(int64(heapAlloc())-int64(base))/tasks, "B/task-after-drop")
 	}
 }

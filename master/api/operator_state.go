@@ -1,11 +1,7 @@
 package api
 
 import (
-	"bufio"
 	"bytes"
-	"io"
-	"net/http"
-	"strconv"
 
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
@@ -18,52 +14,11 @@ import (
 )
 
 // GET_STATE is answered by concatenation: each task's bytes (protobuf, or
-// Mesos JSON) come from the handler's caches, the small rest of the
-// response (executors, frameworks, agents) is encoded as usual, and the
-// pieces are written straight to the client. The bytes are those the whole
-// Response would encode to (operator_state_test.go compares them).
-
-// body is a response made of pieces written in order.
-type body struct {
-	parts [][]byte
-	n     int
-	arena []byte // small headers, carved out of one buffer
-}
-
-func (b *body) add(p []byte) {
-	b.parts = append(b.parts, p)
-	b.n += len(p)
-}
-
-// header appends a length-delimited field's tag and length.
-func (b *body) header(num protowire.Number, n int) {
-	if cap(b.arena)-len(b.arena) < 2*binaryMaxVarint {
-		b.arena = make([]byte, 0, 64<<10)
-	}
-	start := len(b.arena)
-	b.arena = protowire.AppendTag(b.arena, num, protowire.BytesType)
-	b.arena = protowire.AppendVarint(b.arena, uint64(n))
-	b.add(b.arena[start:len(b.arena):len(b.arena)])
-}
-
-const binaryMaxVarint = 10
-
-func (b *body) writeTo(w io.Writer) error {
-	bw := bufio.NewWriterSize(w, 256<<10)
-	for _, p := range b.parts {
-		if _, err := bw.Write(p); err != nil {
-			return err
-		}
-	}
-	return bw.Flush()
-}
-
-// serve writes b as the whole response.
-func (b *body) serve(w http.ResponseWriter, contentType string) {
-	w.Header().Set("Content-Type", contentType)
-	w.Header().Set("Content-Length", strconv.Itoa(b.n))
-	_ = b.writeTo(w) // the client went away
-}
+// Mesos JSON) are those kept with its view, each agent's come from the
+// handler's cache, the small rest of the response (executors, frameworks)
+// is encoded as usual, and the pieces are written straight to the client.
+// The bytes are those the whole Response would encode to
+// (operator_state_test.go compares them).
 
 // taskLists are GET_TASKS's lists of encoded tasks, in OperatorTasks's
 // order.
@@ -74,7 +29,8 @@ func collectTasks(s *master.State, enc func(*master.TaskView) []byte) taskLists 
 	for i := range s.Frameworks {
 		f := &s.Frameworks[i]
 		for j := range f.Tasks {
-			t := &f.Tasks[j]
+			yield(j)
+			t := f.Tasks[j]
 			if t.State == mesos.TaskState_TASK_UNREACHABLE {
 				out.unreachable = append(out.unreachable, enc(t))
 				continue
@@ -82,13 +38,13 @@ func collectTasks(s *master.State, enc func(*master.TaskView) []byte) taskLists 
 			out.tasks = append(out.tasks, enc(t))
 		}
 		for j := range f.CompletedTasks {
-			out.completed = append(out.completed, enc(&f.CompletedTasks[j]))
+			out.completed = append(out.completed, enc(f.CompletedTasks[j]))
 		}
 	}
 	for i := range s.CompletedFrameworks {
 		f := &s.CompletedFrameworks[i]
 		for j := range f.CompletedTasks {
-			out.completed = append(out.completed, enc(&f.CompletedTasks[j]))
+			out.completed = append(out.completed, enc(f.CompletedTasks[j]))
 		}
 	}
 	return out

@@ -30,7 +30,7 @@ func TestStateReadsMatchReference(t *testing.T) {
 	launchTasks(fw, ag, [2]string{"t1", "exec-1"}, [2]string{"t2"}, [2]string{"t3"})
 	ag.update(fw.id, "t2", mesos.TaskState_TASK_FINISHED, bytes.Repeat([]byte{2}, 16))
 	fw.next(scheduler.Event_UPDATE)
-	gone := subscribeFramework(t, om.srv.URL, webFramework("gone"))
+	gone := subscribeFramework(t, om.srv.URL, webFramework("gone \x00agora-splice:tasks")) // not a placeholder
 	if err := om.m.TeardownFramework(context.Background(), gone.id); err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +92,9 @@ func launchTasks(f *pbFramework, ag *fakeAgent, tasks ...[2]string) {
 	for _, task := range tasks {
 		id, executor := task[0], task[1]
 		ids = append(ids, id)
-		ti := &mesos.TaskInfo{Name: proto.String(id), TaskId: &mesos.TaskID{Value: proto.String(id)}, AgentId: offer.AgentId, Resources: res}
+		ti := &mesos.TaskInfo{Name: proto.String(id), TaskId: &mesos.TaskID{Value: proto.String(id)}, AgentId: offer.AgentId, Resources: res,
+			Labels:    &mesos.Labels{Labels: []*mesos.Label{{Key: proto.String("tier"), Value: proto.String("<web & api>")}}},
+			Discovery: &mesos.DiscoveryInfo{Visibility: mesos.DiscoveryInfo_FRAMEWORK.Enum(), Name: proto.String(id + "-svc")}}
 		if executor != "" {
 			ti.Executor = &mesos.ExecutorInfo{ExecutorId: &mesos.ExecutorID{Value: proto.String(executor)},
 				Command: &mesos.CommandInfo{Value: proto.String("./executor")}}
@@ -118,6 +120,10 @@ func compareState(t *testing.T, step string, c *stateCaches, s *master.State) {
 	wantPB, _ := proto.Marshal(ref)
 	wantJSON, _ := mesosjson.Marshal(ref)
 	wantState, _ := json.Marshal(refRenderState(s))
+	if !bytes.Contains(wantState, []byte(`"labels":{"labels":[{"key":"tier","value":"\u003cweb \u0026 api\u003e"}]}`)) ||
+		!bytes.Contains(wantState, []byte(`"discovery":{`)) {
+		t.Fatalf("%s: the tasks' labels and discovery are not in /master/state: %s", step, wantState)
+	}
 	for _, tc := range []struct {
 		name   string
 		encode func(*master.State) (*body, error)

@@ -19,7 +19,6 @@ import (
 
 type object = map[string]any
 
-
 func renderAgent(a master.AgentView) object {
 	return object{
 		"id":                   a.ID,
@@ -85,31 +84,49 @@ func frameworkObject(f master.FrameworkView) object {
 	return out
 }
 
-func renderTask(t master.TaskView) object {
+// taskObject is a task of /master/state. Its fields are in the order
+// encoding/json writes a map's keys, so it encodes as the map form of the
+// object would, several times faster.
+type taskObject struct {
+	Container   json.RawMessage   `json:"container,omitempty"`
+	Discovery   json.RawMessage   `json:"discovery,omitempty"`
+	ExecutorID  string            `json:"executor_id"`
+	FrameworkID string            `json:"framework_id"`
+	ID          string            `json:"id"`
+	Labels      json.RawMessage   `json:"labels,omitempty"`
+	Name        string            `json:"name"`
+	Resources   map[string]any    `json:"resources"`
+	Role        string            `json:"role"`
+	SlaveID     string            `json:"slave_id"`
+	State       string            `json:"state"`
+	Statuses    []json.RawMessage `json:"statuses"`
+}
+
+func renderTask(t *master.TaskView) taskObject {
 	statuses := make([]json.RawMessage, 0, len(t.Statuses))
 	for _, s := range t.Statuses {
 		statuses = append(statuses, protoJSON(s))
 	}
-	out := object{
-		"id":           t.ID,
-		"name":         t.Name,
-		"framework_id": t.FrameworkID,
-		"executor_id":  t.ExecutorID,
-		"slave_id":     t.AgentID,
-		"state":        t.State.String(),
-		"resources":    resources.Flatten(resources.StripAllocation(t.Resources)),
-		"role":         t.Role,
-		"statuses":     statuses,
+	out := taskObject{
+		ID:          t.ID,
+		Name:        t.Name,
+		FrameworkID: t.FrameworkID,
+		ExecutorID:  t.ExecutorID,
+		SlaveID:     t.AgentID,
+		State:       t.State.String(),
+		Resources:   resources.Flatten(resources.StripAllocation(t.Resources)),
+		Role:        t.Role,
+		Statuses:    statuses,
 	}
 	if t.Info != nil {
 		if t.Info.Labels != nil {
-			out["labels"] = protoJSON(t.Info.Labels)
+			out.Labels = protoJSON(t.Info.Labels)
 		}
 		if t.Info.Discovery != nil {
-			out["discovery"] = protoJSON(t.Info.Discovery)
+			out.Discovery = protoJSON(t.Info.Discovery)
 		}
 		if t.Info.Container != nil {
-			out["container"] = protoJSON(t.Info.Container)
+			out.Container = protoJSON(t.Info.Container)
 		}
 	}
 	return out

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"sort"
 
 	"github.com/agoraproject/agora/master"
@@ -71,14 +72,14 @@ func refRenderFramework(f master.FrameworkView) object {
 	unreachable := []object{}
 	for _, t := range f.Tasks {
 		if t.State == mesos.TaskState_TASK_UNREACHABLE {
-			unreachable = append(unreachable, renderTask(t))
+			unreachable = append(unreachable, refRenderTask(t))
 			continue
 		}
-		tasks = append(tasks, renderTask(t))
+		tasks = append(tasks, refRenderTask(t))
 	}
 	completed := make([]object, 0, len(f.CompletedTasks))
 	for _, t := range f.CompletedTasks {
-		completed = append(completed, renderTask(t))
+		completed = append(completed, refRenderTask(t))
 	}
 	offers := make([]object, 0, len(f.Offers))
 	for _, o := range f.Offers {
@@ -144,7 +145,7 @@ func refWithSandboxes(o object, f master.FrameworkView, workDirs map[string]stri
 	return o
 }
 
-func refImpliedExecutors(tasks []master.TaskView, frameworkID string, workDirs map[string]string, seen map[executorRef]bool) []object {
+func refImpliedExecutors(tasks []*master.TaskView, frameworkID string, workDirs map[string]string, seen map[executorRef]bool) []object {
 	type implied struct {
 		ref        executorRef
 		kind, name string
@@ -197,4 +198,34 @@ func refSortExecutors(es []object) {
 		}
 		return str(a["executor_id"]) < str(b["executor_id"])
 	})
+}
+
+func refRenderTask(t *master.TaskView) object {
+	statuses := make([]json.RawMessage, 0, len(t.Statuses))
+	for _, s := range t.Statuses {
+		statuses = append(statuses, protoJSON(s))
+	}
+	out := object{
+		"id":           t.ID,
+		"name":         t.Name,
+		"framework_id": t.FrameworkID,
+		"executor_id":  t.ExecutorID,
+		"slave_id":     t.AgentID,
+		"state":        t.State.String(),
+		"resources":    resources.Flatten(resources.StripAllocation(t.Resources)),
+		"role":         t.Role,
+		"statuses":     statuses,
+	}
+	if t.Info != nil {
+		if t.Info.Labels != nil {
+			out["labels"] = protoJSON(t.Info.Labels)
+		}
+		if t.Info.Discovery != nil {
+			out["discovery"] = protoJSON(t.Info.Discovery)
+		}
+		if t.Info.Container != nil {
+			out["container"] = protoJSON(t.Info.Container)
+		}
+	}
+	return out
 }

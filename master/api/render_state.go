@@ -2,6 +2,8 @@ package api
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"time"
@@ -13,11 +15,12 @@ import (
 )
 
 // /master/state is assembled from pieces: each task, executor and agent
-// object is encoded once and kept in the handler's caches until it
-// changes; the small objects around them (the document's head, each
+// object is encoded once and kept (tasks' and command executors' with the
+// task's view, agents' and executor lists in the handler's caches) until
+// it changes; the small objects around them (the document's head, each
 // framework's fields) are encoded whole with placeholders where the lists
 // go, and the lists are spliced in. The bytes are those encoding/json
-// gives the whole document (TestMasterStateMatchesReference).
+// gives the whole document (TestStateReadsMatchReference).
 
 // stateCaches are a Handler's state-read caches and statistics.
 type stateCaches struct {
@@ -31,24 +34,18 @@ func newStateCaches(ttl time.Duration) *stateCaches {
 	return &stateCaches{idle: idleDropper{ttl: ttl, drop: func() {}}}
 }
 
-// agentKey is what an agent's object renders besides its used and offered
-// resources, which are sums taken per read and compared by value.
+// agentKey is what an agent's object renders besides its resources
+// (total, used and offered), which are compared by value.
 type agentKey struct {
 	id, pid, version     string
 	info                 *mesos.AgentInfo
-	total                *mesos.Resource
-	totalLen             int
 	connected            bool
 	registered, reregist time.Time
 }
 
 func keyOfAgent(a *master.AgentView) agentKey {
-	k := agentKey{id: a.ID, pid: a.PID, version: a.Version, info: a.Info, totalLen: len(a.Total),
+	return agentKey{id: a.ID, pid: a.PID, version: a.Version, info: a.Info,
 		connected: a.Connected, registered: a.RegisteredAt, reregist: a.ReregisteredAt}
-	if len(a.Total) > 0 {
-		k.total = a.Total[0]
-	}
-	return k
 }
 
 func sameResources(a, b []*mesos.Resource) bool {
@@ -63,12 +60,19 @@ func sameResources(a, b []*mesos.Resource) bool {
 	return true
 }
 
-// splicePrefix marks where a list goes in an encoded object. encoding/json
-// writes the NUL as \u0000, which no other string it encodes produces
-// from this prefix unless it holds the NUL itself.
-const splicePrefix = "\x00agora-splice:"
+// splicePrefix marks where a list goes in an encoded object: a NUL and a
+// random word drawn when the process starts, so that no string a framework
+// or agent sends (a name, a label) can pass for one.
+var (
+	splicePrefix = "\x00" + spliceNonce() + ":"
+	spliceMark   = []byte(`"\u0000` + splicePrefix[1:])
+)
 
-var spliceMark = []byte(`"\u0000agora-splice:`)
+func spliceNonce() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:]) // crypto/rand does not fail on Linux
+	return hex.EncodeToString(b[:])
+}
 
 func splice(name string) string { return splicePrefix + name }
 
@@ -87,31 +91,6 @@ func (b *body) spliceInto(doc []byte, fill func(name string)) {
 		fill(string(rest[:end]))
 		doc = rest[end+1:]
 	}
-}
-
-var openArray = []byte("[")
-
-// array adds a JSON array of encoded values.
-func (b *body) array(items [][]byte) {
-	b.add(openArray)
-	for i, it := range items {
-		if i > 0 {
-			b.add(comma)
-		}
-		b.add(it)
-	}
-	b.add(closeArray)
-}
-
-func (b *body) executors(es []executorEntry) {
-	b.add(openArray)
-	for i := range es {
-		if i > 0 {
-			b.add(comma)
-		}
-		b.add(es[i].b)
-	}
-	b.add(closeArray)
 }
 
 func mustJSON(v any) []byte {
@@ -211,11 +190,12 @@ func (c *stateCaches) masterState(s *master.State) (*body, error) {
 func (c *stateCaches) framework(b *body, f *master.FrameworkView, workDirs map[string]string, executors *executorGen, encoded *readCount) {
 	var live, unreachable, completed [][]byte
 	enc := func(t *master.TaskView) []byte {
-		return taskBytes(t, slotState, "", &encoded.tasks, func(t *master.TaskView) []byte { return mustJSON(renderTask(*t)) })
+		return taskBytes(t, slotState, "", &encoded.tasks, func(t *master.TaskView) []byte { return mustJSON(renderTask(t)) })
 	}
 	live = make([][]byte, 0, len(f.Tasks))
 	for i := range f.Tasks {
-		t := &f.Tasks[i]
+		yield(i)
+		t := f.Tasks[i]
 		if t.State == mesos.TaskState_TASK_UNREACHABLE {
 			unreachable = append(unreachable, enc(t))
 			continue
@@ -224,7 +204,7 @@ func (c *stateCaches) framework(b *body, f *master.FrameworkView, workDirs map[s
 	}
 	completed = make([][]byte, 0, len(f.CompletedTasks))
 	for i := range f.CompletedTasks {
-		completed = append(completed, enc(&f.CompletedTasks[i]))
+		completed = append(completed, enc(f.CompletedTasks[i]))
 	}
 	liveExecutors, completedExecutors := executors.lists(f, workDirs, &encoded.executors)
 	o := frameworkObject(*f)

@@ -50,7 +50,7 @@ type implied struct {
 	ref        executorRef
 	kind, name string
 	tasks      []*master.TaskView
-	list       *[]master.TaskView // the list the group was found in
+	list       *[]*master.TaskView // the list the group was found in
 }
 
 // frameworkExecutors renders a framework's executors with their sandbox
@@ -78,11 +78,11 @@ func frameworkExecutors(f *master.FrameworkView, workDirs map[string]string, enc
 // impliedExecutors groups tasks by agent and executor ID, skipping
 // executors already in seen, and adds the groups to seen. Groups of this
 // list are in seen too, so that one map serves both.
-func impliedExecutors(tasks []master.TaskView, seen map[executorRef]*implied) []*implied {
+func impliedExecutors(tasks []*master.TaskView, seen map[executorRef]*implied) []*implied {
 	var found []*implied
 	list := &tasks // identifies this list's groups in seen
 	for i := range tasks {
-		t := &tasks[i]
+		t := tasks[i]
 		ref := executorRef{t.AgentID, t.ExecutorID}
 		kind, name := "DEFAULT", ""
 		switch ex := t.Info.GetExecutor(); {
@@ -112,15 +112,15 @@ func appendImplied(out []executorEntry, found []*implied, frameworkID string, wo
 			for _, t := range e.tasks {
 				res = resources.Add(res, resources.StripAllocation(t.Resources))
 			}
-			return mustJSON(object{
-				"id":           e.ref.id,
-				"executor_id":  e.ref.id,
-				"name":         e.name,
-				"type":         e.kind,
-				"framework_id": frameworkID,
-				"slave_id":     e.ref.agent,
-				"directory":    sandboxDirectory(workDir, e.ref.agent, frameworkID, e.ref.id),
-				"resources":    resources.Flatten(res),
+			return mustJSON(executorObject{
+				ID:          e.ref.id,
+				ExecutorID:  e.ref.id,
+				Name:        e.name,
+				Type:        e.kind,
+				FrameworkID: frameworkID,
+				SlaveID:     e.ref.agent,
+				Directory:   sandboxDirectory(workDir, e.ref.agent, frameworkID, e.ref.id),
+				Resources:   resources.Flatten(res),
 			})
 		}
 		var b []byte
@@ -133,6 +133,19 @@ func appendImplied(out []executorEntry, found []*implied, frameworkID string, wo
 		out = append(out, executorEntry{e.ref, b})
 	}
 	return out
+}
+
+// executorObject is an executor implied by tasks, its fields in the order
+// encoding/json writes a map's keys.
+type executorObject struct {
+	Directory   string         `json:"directory"`
+	ExecutorID  string         `json:"executor_id"`
+	FrameworkID string         `json:"framework_id"`
+	ID          string         `json:"id"`
+	Name        string         `json:"name"`
+	Resources   map[string]any `json:"resources"`
+	SlaveID     string         `json:"slave_id"`
+	Type        string         `json:"type"`
 }
 
 func sortExecutors(es []executorEntry) {

@@ -125,14 +125,14 @@ func TestWithSandboxes(t *testing.T) {
 	custom := &mesos.TaskInfo{Executor: &mesos.ExecutorInfo{Name: proto.String("my executor")}}
 	f := master.FrameworkView{
 		ID: "F",
-		Tasks: []master.TaskView{
+		Tasks: []*master.TaskView{
 			{ID: "c1", AgentID: "A", Resources: cpus(1)},
 			{ID: "g1", AgentID: "A", ExecutorID: "group", Resources: cpus(0.25)},
 			{ID: "g2", AgentID: "A", ExecutorID: "group", Resources: cpus(0.5)},
 			{ID: "x1", AgentID: "A", ExecutorID: "mine", Info: custom, Resources: cpus(2)},
 			{ID: "c2", AgentID: "B", Resources: cpus(1)},
 		},
-		CompletedTasks: []master.TaskView{
+		CompletedTasks: []*master.TaskView{
 			{ID: "g0", AgentID: "A", ExecutorID: "group"}, // its executor still runs
 			{ID: "old", AgentID: "A", ExecutorID: "gone", Info: custom},
 		},

@@ -123,8 +123,8 @@ const (
 )
 
 type agentEntry struct {
-	used, offered []*mesos.Resource
-	enc           [agentSlots]atomic.Pointer[[]byte]
+	total, used, offered []*mesos.Resource
+	enc                  [agentSlots]atomic.Pointer[[]byte]
 }
 
 type agentObjectsGen struct {
@@ -145,8 +145,8 @@ func (g *agentObjectsGen) bytes(a *master.AgentView, slot int, encode func(*mast
 	e := g.next[k]
 	if e == nil {
 		e = g.prev[k]
-		if e == nil || !sameResources(e.used, a.Used) || !sameResources(e.offered, a.Offered) {
-			e = &agentEntry{used: a.Used, offered: a.Offered}
+		if e == nil || !sameResources(e.total, a.Total) || !sameResources(e.used, a.Used) || !sameResources(e.offered, a.Offered) {
+			e = &agentEntry{total: a.Total, used: a.Used, offered: a.Offered}
 		}
 		g.next[k] = e
 	}
@@ -240,7 +240,7 @@ func (c *executorCache) reset() {
 	c.cur, c.workDirs = nil, nil
 }
 
-func sameTaskList(keys []master.TaskKey, tasks []master.TaskView) bool {
+func sameTaskList(keys []master.TaskKey, tasks []*master.TaskView) bool {
 	if len(keys) != len(tasks) {
 		return false
 	}

@@ -34,6 +34,7 @@ type Client struct {
 	running  atomic.Bool
 	tornDown atomic.Bool
 	stop     *stopper.Stopper
+	acks     *acker
 
 	mu          sync.Mutex
 	framework   *mesos.FrameworkInfo // our copy; id is filled in on SUBSCRIBED
@@ -70,6 +71,7 @@ func New(cfg Config, h Handler) (*Client, error) {
 		streamHTTP:  &streamHTTP,
 		callHTTP:    &callHTTP,
 		stop:        stopper.New(),
+		acks:        newAcker(cfg.AckConcurrency),
 		framework:   fw,
 		frameworkID: fw.GetId().GetValue(),
 	}, nil
@@ -99,6 +101,8 @@ func (c *Client) Run(ctx context.Context) error {
 	if !c.running.CompareAndSwap(false, true) {
 		return errors.New("scheduler: Run called twice")
 	}
+	// Acknowledgements still in flight are owed even when Run ends.
+	defer c.acks.wait()
 	ctx, cancel := c.stop.Context(ctx)
 	defer cancel()
 	if err := c.detectLeader(ctx); err != nil {

@@ -19,6 +19,9 @@ const (
 	DefaultMinBackoff  = 500 * time.Millisecond
 	DefaultMaxBackoff  = 30 * time.Second
 	DefaultCallTimeout = 30 * time.Second
+	// DefaultAckConcurrency is how many automatic acknowledgements may be
+	// in flight at once.
+	DefaultAckConcurrency = 16
 
 	// defaultHeartbeat is what Mesos masters send; used until SUBSCRIBED
 	// tells us the real interval, and if it is absent.
@@ -58,6 +61,12 @@ type Config struct {
 	// http.DefaultTransport.
 	HTTPClient *http.Client
 
+	// TLS, when set, reaches the master over HTTPS (tls.go); Credential
+	// authenticates the framework with HTTP Basic. Both wrap
+	// HTTPClient's transport.
+	TLS        *TLS
+	Credential *Credential
+
 	// Logger receives the client's logs; default zap.NewNop().
 	Logger *zap.Logger
 
@@ -65,6 +74,15 @@ type Config struct {
 	// updates; the handler must then call Acknowledge for every status
 	// with a uuid, or the agent keeps resending it.
 	ManualAcknowledge bool
+
+	// AckConcurrency is how many automatic acknowledgements may be in
+	// flight at once (default DefaultAckConcurrency). They are sent off the
+	// event goroutine, so the handler sees the next event while earlier
+	// ones are acknowledged; when this many are in flight, reading events
+	// waits. An agent sends a task's next update only once the previous one
+	// is acknowledged, so acknowledgements of one task never overtake each
+	// other. 1 sends them one at a time.
+	AckConcurrency int
 
 	// MinBackoff and MaxBackoff bound the delay between reconnection
 	// attempts, which doubles from MinBackoff up to MaxBackoff and is reset
@@ -90,6 +108,12 @@ func (c Config) WithDefaults() Config {
 	if c.Codec == nil {
 		c.Codec = codec.Protobuf
 	}
+	if secured, err := c.applySecurity(); err != nil {
+		c.HTTPClient = &http.Client{Transport: errTransport{err}}
+	} else {
+		c = secured
+	}
+	c.TLS, c.Credential = nil, nil // applied once
 	if c.HTTPClient == nil {
 		c.HTTPClient = &http.Client{Transport: http.DefaultTransport}
 	}
@@ -105,6 +129,9 @@ func (c Config) WithDefaults() Config {
 	if c.CallTimeout == 0 {
 		c.CallTimeout = DefaultCallTimeout
 	}
+	if c.AckConcurrency == 0 {
+		c.AckConcurrency = DefaultAckConcurrency
+	}
 	if c.Clock == nil {
 		c.Clock = RealClock{}
 	}
@@ -117,8 +144,11 @@ func (c Config) WithDefaults() Config {
 
 // Validate reports whether c, once defaults are applied, can run.
 func (c Config) Validate() error {
-	c = c.WithDefaults()
 	var errs []error
+	if _, err := c.applySecurity(); err != nil {
+		errs = append(errs, err)
+	}
+	c = c.WithDefaults()
 	if _, _, err := parseMasters(c.Master); err != nil {
 		errs = append(errs, err)
 	}
@@ -135,6 +165,9 @@ func (c Config) Validate() error {
 	}
 	if c.MinBackoff < 0 || c.MaxBackoff < c.MinBackoff {
 		errs = append(errs, fmt.Errorf("scheduler: backoff must satisfy 0 < MinBackoff (%v) <= MaxBackoff (%v)", c.MinBackoff, c.MaxBackoff))
+	}
+	if c.AckConcurrency < 0 {
+		errs = append(errs, fmt.Errorf("scheduler: AckConcurrency %d is negative", c.AckConcurrency))
 	}
 	if c.CallTimeout < 0 {
 		errs = append(errs, fmt.Errorf("scheduler: CallTimeout %v is negative", c.CallTimeout))

@@ -25,11 +25,28 @@ type received struct {
 // breaks, the watchdog fires, ctx ends or ERROR arrives. subscribed reports
 // whether SUBSCRIBED was seen, which resets the backoff.
 func (c *Client) session(ctx context.Context) (subscribed bool, err error) {
-	resp, err := c.openStream(ctx)
+	// The stream outlives ctx by as long as it takes the acknowledgements
+	// in flight at Stop to be answered: the master accepts calls only from
+	// a subscribed framework. Until the stream is open, ctx cancels it.
+	streamCtx, closeStream := context.WithCancel(context.WithoutCancel(ctx))
+	defer closeStream()
+	detach := context.AfterFunc(ctx, closeStream)
+	resp, err := c.openStream(streamCtx)
+	if !detach() {
+		if err == nil {
+			resp.Body.Close()
+		}
+		return false, ctx.Err()
+	}
 	if err != nil {
 		return false, err
 	}
 	defer resp.Body.Close() // also unblocks the reader goroutine
+	defer func() {
+		if c.stop.Stopped() {
+			c.acks.wait()
+		}
+	}()
 
 	streamID := resp.Header.Get("Mesos-Stream-Id")
 	c.setStreamID(streamID)
@@ -145,7 +162,8 @@ func (c *Client) readEvents(ctx context.Context, r *recordio.Reader, out chan<- 
 
 // dispatch hands e to the handler and then, unless told not to, acknowledges
 // a status update: only after the handler has succeeded, so an update the
-// framework failed to record is delivered again.
+// framework failed to record is delivered again. The acknowledgement goes
+// out in the background (see acker).
 func (c *Client) dispatch(ctx context.Context, e *schedpb.Event) {
 	err := c.handler.HandleEvent(ctx, c, e)
 	if err != nil {
@@ -164,7 +182,5 @@ func (c *Client) dispatch(ctx context.Context, e *schedpb.Event) {
 	}
 	// The handler may have called Stop after recording the update; the
 	// acknowledgement is still owed, so it must not die with Run's context.
-	if err := c.Acknowledge(context.WithoutCancel(ctx), status); err != nil {
-		c.log.Warn("acknowledge failed", zap.String("task_id", status.GetTaskId().GetValue()), zap.Error(err))
-	}
+	c.acks.send(context.WithoutCancel(ctx), c, status)
 }
