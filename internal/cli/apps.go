@@ -33,7 +33,10 @@ func runApps(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	m := newClient("marathon", o.marathon)
+	m, err := newClient("marathon", o.marathon, o)
+	if err != nil {
+		return err
+	}
 	q := ""
 	if *force {
 		q = "?force=true"

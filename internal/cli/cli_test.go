@@ -28,19 +28,16 @@ func newFakeCluster(t *testing.T) *fakeCluster {
 		t.Fatal(err)
 	}
 	fc := &fakeCluster{stdout: map[string]string{
-		"/sandbox/web.1/stdout": "hello from web.1\nsecond line\n",
-		"/sandbox/web.1/stderr": "a warning\n",
+		"/frameworks/f-1/executors/web.1/runs/latest/stdout": "hello from web.1\nsecond line\n",
+		"/frameworks/f-1/executors/web.1/runs/latest/stderr": "a warning\n",
 	}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/master/state", func(w http.ResponseWriter, r *http.Request) {
 		addr := strings.TrimPrefix(fc.srv.URL, "http://")
 		w.Write(bytes.ReplaceAll(state, []byte("AGENT_ADDR"), []byte(addr)))
 	})
-	mux.HandleFunc("/state", func(w http.ResponseWriter, r *http.Request) {
-		w.Write([]byte(`{"frameworks":[{"id":"f-1","executors":[
-			{"id":"web.1","directory":"/sandbox/web.1","tasks":[{"id":"web.1"}]}],"completed_executors":[]}],"completed_frameworks":[]}`))
-	})
-	mux.HandleFunc("/files/read", func(w http.ResponseWriter, r *http.Request) {
+	// The master's files proxy to the agent a-1.
+	mux.HandleFunc("/agents/a-1/files/read", func(w http.ResponseWriter, r *http.Request) {
 		content, ok := fc.stdout[r.URL.Query().Get("path")]
 		if !ok {
 			http.Error(w, "file not found", http.StatusNotFound)
@@ -131,7 +128,7 @@ func TestTaskLogReadsTheSandbox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out != fc.stdout["/sandbox/web.1/stdout"] {
+	if out != fc.stdout["/frameworks/f-1/executors/web.1/runs/latest/stdout"] {
 		t.Errorf("stdout = %q", out)
 	}
 	out, _, err = run(t, "task", "log", "--stderr", "--master", fc.srv.URL, "web.1")
@@ -152,7 +149,7 @@ func TestErrorsNameWhatFailed(t *testing.T) {
 		{"status", []string{"--master", dead.URL}, "master at " + dead.URL + " is not reachable"},
 		{"task", []string{"log", "nope", "--master", fc.srv.URL}, `no task "nope" is known`},
 		{"task", []string{"log", "web.", "--master", fc.srv.URL}, "matches 2 tasks"},
-		{"task", []string{"log", "web.0", "--master", fc.srv.URL}, "no sandbox for task web.0"},
+		{"task", []string{"log", "web.0", "--master", fc.srv.URL}, "task web.0 has no stdout in its sandbox"},
 		{"task", []string{"tail"}, "usage: agora task log"},
 		{"apps", []string{"scale", "web", "many", "--marathon", fc.srv.URL}, `instances "many"`},
 		{"apps", []string{"frobnicate"}, `unknown subcommand "frobnicate"`},

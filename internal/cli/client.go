@@ -20,17 +20,32 @@ import (
 // Chronos). Go's client follows 307 redirects (a standby master points at
 // the leader) for bodies too, since requests are built from byte slices.
 type client struct {
-	base string
-	name string // "master", "marathon", ... for error messages
-	http *http.Client
+	base      string
+	name      string // "master", "marathon", ... for error messages
+	http      *http.Client
+	principal string
+	secret    string
 }
 
-func newClient(name, base string) *client {
+// newClient makes a client for base. An address without a scheme is
+// https when a CA is configured (a production cluster is TLS by default)
+// and http otherwise (agora dev).
+func newClient(name, base string, o *options) (*client, error) {
 	base = strings.TrimRight(base, "/")
 	if !strings.Contains(base, "://") {
-		base = "http://" + base
+		if o.caFile != "" {
+			base = "https://" + base
+		} else {
+			base = "http://" + base
+		}
 	}
-	return &client{base: base, name: name, http: &http.Client{Timeout: 30 * time.Second}}
+	tr, err := o.transport()
+	if err != nil {
+		return nil, err
+	}
+	c := &client{base: base, name: name, http: &http.Client{Timeout: 30 * time.Second, Transport: tr}}
+	c.principal, c.secret = o.principal, o.secret
+	return c, nil
 }
 
 // apiError is a non-2xx answer, with the server's message when it sent one.
@@ -89,6 +104,9 @@ func (c *client) send(ctx context.Context, method, path string, body []byte) (*h
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json")
+	if c.principal != "" {
+		req.SetBasicAuth(c.principal, c.secret)
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("%s at %s is not reachable: %w", c.name, c.base, unwrapURLError(err))

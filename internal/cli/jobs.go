@@ -28,7 +28,10 @@ func runJobs(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	c := newClient("chronos", o.chronos)
+	c, err := newClient("chronos", o.chronos, o)
+	if err != nil {
+		return err
+	}
 	switch sub {
 	case "add":
 		if err := wantArgs(pos, 1, "jobs add FILE.json"); err != nil {

@@ -67,7 +67,11 @@ func fetchMasterState(ctx context.Context, o *options) (*masterState, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := newClient("master", base).get(ctx, "/master/state", &s); err != nil {
+	c, err := newClient("master", base, o)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.get(ctx, "/master/state", &s); err != nil {
 		return nil, err
 	}
 	return &s, nil

@@ -2,8 +2,11 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -37,19 +40,18 @@ func runTask(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	a, ok := s.agent(t.AgentID)
-	if !ok {
-		return fmt.Errorf("task %s ran on agent %s, which the master no longer knows", t.ID, t.AgentID)
-	}
-	agent := newClient("agent", agentAddress(a))
-	dir, err := sandboxDir(ctx, agent, t)
+	base, err := masterBase(ctx, o)
 	if err != nil {
 		return err
 	}
-	path := dir + "/" + file
+	master, err := newClient("master", base, o)
+	if err != nil {
+		return err
+	}
+	path := sandboxPath(t) + "/" + file
 	var offset int64
 	for {
-		n, err := copyFile(ctx, env, agent, path, offset)
+		n, err := copyFile(ctx, env, master, t, path, offset)
 		offset += n
 		if err != nil {
 			return err
@@ -59,7 +61,7 @@ func runTask(ctx context.Context, env Env, args []string) error {
 		}
 		if n == 0 && taskEnded(ctx, o, t.ID) {
 			// Drain what was written between the read and the check.
-			_, err := copyFile(ctx, env, agent, path, offset)
+			_, err := copyFile(ctx, env, master, t, path, offset)
 			return err
 		}
 		select {
@@ -68,6 +70,23 @@ func runTask(ctx context.Context, env Env, args []string) error {
 		case <-time.After(followInterval):
 		}
 	}
+}
+
+// sandboxPath is the task's sandbox in the Mesos form the master's files
+// proxy resolves on the task's agent: the executor's latest run, and the
+// task's own directory inside it when the task belongs to a task group.
+// Reading through the master means the CLI needs no route to the agents
+// (nor an agent certificate: agents serve their files to the master only).
+func sandboxPath(t taskJSON) string {
+	executor := t.ExecutorID
+	if executor == "" {
+		executor = t.ID // a command task's executor carries its ID
+	}
+	p := "/frameworks/" + t.FrameworkID + "/executors/" + executor + "/runs/latest"
+	if executor != t.ID {
+		p += "/tasks/" + t.ID
+	}
+	return p
 }
 
 // findTask matches a task by ID or by a unique ID prefix.
@@ -90,60 +109,9 @@ func findTask(s *masterState, id string) (taskJSON, error) {
 	return taskJSON{}, fmt.Errorf("%q matches %d tasks; give more of the ID", id, len(matches))
 }
 
-// agentAddress is host:port from the agent's pid ("slave(1)@10.0.0.5:5051")
-// or else its hostname and port.
-func agentAddress(a agentJSON) string {
-	if i := strings.LastIndex(a.PID, "@"); i >= 0 && i+1 < len(a.PID) {
-		return a.PID[i+1:]
-	}
-	return fmt.Sprintf("%s:%d", a.Hostname, a.Port)
-}
-
-// agentState is the part of an agent's /state that locates sandboxes.
-type agentState struct {
-	Frameworks          []agentFramework `json:"frameworks"`
-	CompletedFrameworks []agentFramework `json:"completed_frameworks"`
-}
-
-type agentFramework struct {
-	ID                 string          `json:"id"`
-	Executors          []agentExecutor `json:"executors"`
-	CompletedExecutors []agentExecutor `json:"completed_executors"`
-}
-
-type agentExecutor struct {
-	ID             string                `json:"id"`
-	Directory      string                `json:"directory"`
-	Tasks          []struct{ ID string } `json:"tasks"`
-	QueuedTasks    []struct{ ID string } `json:"queued_tasks"`
-	CompletedTasks []struct{ ID string } `json:"completed_tasks"`
-}
-
-func sandboxDir(ctx context.Context, agent *client, t taskJSON) (string, error) {
-	var st agentState
-	if err := agent.get(ctx, "/state", &st); err != nil {
-		return "", err
-	}
-	for _, f := range append(st.Frameworks, st.CompletedFrameworks...) {
-		if f.ID != t.FrameworkID {
-			continue
-		}
-		for _, e := range append(f.Executors, f.CompletedExecutors...) {
-			for _, list := range [][]struct{ ID string }{e.Tasks, e.QueuedTasks, e.CompletedTasks} {
-				for _, x := range list {
-					if x.ID == t.ID {
-						return e.Directory, nil
-					}
-				}
-			}
-		}
-	}
-	return "", fmt.Errorf("agent %s has no sandbox for task %s (it may have been garbage-collected)", agent.base, t.ID)
-}
-
 // copyFile prints the file from offset to its current end, returning how
 // many bytes it printed.
-func copyFile(ctx context.Context, env Env, agent *client, path string, offset int64) (int64, error) {
+func copyFile(ctx context.Context, env Env, master *client, t taskJSON, path string, offset int64) (int64, error) {
 	var total int64
 	for {
 		var chunk struct {
@@ -151,7 +119,12 @@ func copyFile(ctx context.Context, env Env, agent *client, path string, offset i
 			Offset int64  `json:"offset"`
 		}
 		q := url.Values{"path": {path}, "offset": {fmt.Sprint(offset + total)}, "length": {"65536"}}
-		if err := agent.get(ctx, "/files/read?"+q.Encode(), &chunk); err != nil {
+		err := master.get(ctx, "/agents/"+url.PathEscape(t.AgentID)+"/files/read?"+q.Encode(), &chunk)
+		var ae *apiError
+		if errors.As(err, &ae) && ae.Status == http.StatusNotFound {
+			return total, fmt.Errorf("task %s has no %s in its sandbox on agent %s (not started yet, or garbage-collected): %w", t.ID, filepath.Base(path), t.AgentID, err)
+		}
+		if err != nil {
 			return total, err
 		}
 		if chunk.Data == "" {

@@ -2,10 +2,13 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 )
 
@@ -41,10 +44,13 @@ func Verbs(env Env) []Verb {
 
 // options are the flags every command shares.
 type options struct {
-	master   string
-	marathon string
-	chronos  string
-	json     bool
+	master    string
+	marathon  string
+	chronos   string
+	json      bool
+	caFile    string // PEM bundle to trust for https endpoints
+	principal string // HTTP Basic credentials, when the cluster requires them
+	secret    string
 }
 
 // newFlags makes a flag set with the shared flags; defaults come from
@@ -58,7 +64,29 @@ func newFlags(env Env, name string) (*flag.FlagSet, *options) {
 	fs.StringVar(&o.marathon, "marathon", envOr(env, "AGORA_MARATHON", "http://127.0.0.1:8080"), "Marathon URL (or $AGORA_MARATHON)")
 	fs.StringVar(&o.chronos, "chronos", envOr(env, "AGORA_CHRONOS", "http://127.0.0.1:4400"), "Chronos URL (or $AGORA_CHRONOS)")
 	fs.BoolVar(&o.json, "json", false, "print JSON for scripts instead of a table")
+	fs.StringVar(&o.caFile, "ca_file", envOr(env, "AGORA_CA", ""), "CA certificate (PEM) to trust for https endpoints, e.g. the master's <work_dir>/ca.crt (or $AGORA_CA)")
+	fs.StringVar(&o.principal, "principal", envOr(env, "AGORA_PRINCIPAL", ""), "principal for HTTP authentication (or $AGORA_PRINCIPAL; the secret comes from $AGORA_SECRET)")
+	o.secret = envOr(env, "AGORA_SECRET", "")
 	return fs, o
+}
+
+// transport trusts the configured CA (in addition to nothing else: a
+// cluster CA is private) or, without one, the system roots.
+func (o *options) transport() (http.RoundTripper, error) {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if o.caFile == "" {
+		return tr, nil
+	}
+	pem, err := os.ReadFile(o.caFile)
+	if err != nil {
+		return nil, fmt.Errorf("--ca_file: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("--ca_file %s: no PEM certificate in it", o.caFile)
+	}
+	tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	return tr, nil
 }
 
 func envOr(env Env, key, def string) string {
