@@ -68,8 +68,10 @@ type Agent struct {
 	launching           int // launches in flight
 	groups              int // task groups launched, to number them
 	completedFrameworks []*framework
-	removed             error // set by SHUTDOWN
-	dirty               bool  // the snapshot is stale
+	removed             error         // set by SHUTDOWN
+	dirty               bool          // the snapshot is stale
+	checkpoints         []*task       // task records due (checkpoint.go)
+	sandboxSlots        chan struct{} // bounds sandbox creation (launch.go)
 
 	exits exitReports // EXECUTOR_EXITED calls not yet delivered (executorexits.go)
 }
@@ -179,11 +181,13 @@ func (a *Agent) Run(ctx context.Context) error {
 	defer cancel()
 	a.runCtx = runCtx
 	a.recoverState(ctx)
+	a.flushCheckpoints()
 	if err := a.detectLeader(runCtx); err != nil {
 		return err
 	}
 	a.connect()
 	for a.removed == nil {
+		a.flushCheckpoints()
 		a.publishIfDirty()
 		timer := a.timer()
 		select {
@@ -198,7 +202,7 @@ func (a *Agent) Run(ctx context.Context) error {
 			a.drain()
 			return nil
 		case m := <-a.msgs:
-			a.handle(m)
+			a.handleBatch(m)
 		case <-timer.C():
 			a.tick(a.clock.Now())
 		}
@@ -248,6 +252,7 @@ func (a *Agent) nextDeadline() (at time.Time, ok bool) {
 
 // tick does whatever has come due at now.
 func (a *Agent) tick(now time.Time) {
+	a.flushCheckpoints() // no update leaves before its record
 	a.sessionTick(now)
 	if a.sess.subscribed {
 		for _, u := range a.updates.Due(now) {
@@ -255,6 +260,28 @@ func (a *Agent) tick(now time.Time) {
 		}
 	}
 	a.escalateKills(now)
+}
+
+// maxBatch bounds the messages the loop applies between two ticks.
+const maxBatch = 256
+
+// handleBatch applies m and whatever other messages are already queued
+// (up to maxBatch), then ticks once: under a burst of launches and
+// acknowledgements the records they change are written together and the
+// updates they make due are sent together.
+func (a *Agent) handleBatch(m any) {
+	a.handle(m)
+	for n := 1; n < maxBatch && a.removed == nil; n++ {
+		select {
+		case m := <-a.msgs:
+			a.handle(m)
+		default:
+			n = maxBatch
+		}
+	}
+	// Whatever changed may have made updates due (a new task's first
+	// update is due at once).
+	a.tick(a.clock.Now())
 }
 
 // handle applies one message from a goroutine.
@@ -275,9 +302,6 @@ func (a *Agent) handle(m any) {
 	default:
 		panic(fmt.Sprintf("agent: unexpected message %T", m))
 	}
-	// Whatever changed may have made updates due (a new task's first
-	// update is due at once).
-	a.tick(a.clock.Now())
 }
 
 // post delivers m to the loop, or drops it once the loop has returned.
@@ -307,6 +331,7 @@ func (a *Agent) drain() {
 func (a *Agent) waitContainers(longest time.Duration, live func() int) {
 	giveUp := a.clock.Now().Add(longest + 10*time.Second)
 	for live() > 0 {
+		a.flushCheckpoints()
 		a.publishIfDirty()
 		at, ok := a.nextDeadline()
 		if !ok || giveUp.Before(at) {
@@ -327,6 +352,7 @@ func (a *Agent) waitContainers(longest time.Duration, live func() int) {
 			if !now.Before(giveUp) {
 				timer.Stop()
 				a.log.Error("tasks did not exit after SIGKILL; giving up", zap.Int("containers", live()))
+				a.flushCheckpoints()
 				a.publishIfDirty()
 				return
 			}
@@ -334,6 +360,7 @@ func (a *Agent) waitContainers(longest time.Duration, live func() int) {
 		}
 		timer.Stop()
 	}
+	a.flushCheckpoints()
 	a.publishIfDirty()
 }
 

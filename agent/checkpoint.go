@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"go.uber.org/zap"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -74,23 +75,70 @@ func (a *Agent) checkpointAgent() {
 	}
 }
 
-// checkpointTask records t as it is now.
+// checkpointTask marks t to be recorded as it is when the loop next
+// flushes (flushCheckpoints): before it sends any status update and before
+// it waits for the next message, so an update never reaches the master
+// before the record that holds it.
 func (a *Agent) checkpointTask(t *task) {
+	if !t.checkpointDue {
+		t.checkpointDue = true
+		a.checkpoints = append(a.checkpoints, t)
+	}
+}
+
+// recordWrite is one task record to write.
+type recordWrite struct {
+	t    *task
+	path string
+	data []byte
+	sync bool
+}
+
+// flushCheckpoints writes the records of the tasks marked since the last
+// flush, each once however often it changed. A burst of launches makes
+// many records due at once: they are written in parallel, so that their
+// fsyncs share the file system's journal commits (group commit), and each
+// new directory entry is made durable with one fsync of its directory.
+func (a *Agent) flushCheckpoints() {
+	if len(a.checkpoints) == 0 {
+		return
+	}
+	var writes []recordWrite
+	for _, t := range a.checkpoints {
+		t.checkpointDue = false
+		if w, ok := a.taskRecord(t); ok {
+			writes = append(writes, w)
+		}
+	}
+	clear(a.checkpoints)
+	a.checkpoints = a.checkpoints[:0]
+	errs := writeRecords(writes)
+	for i, w := range writes {
+		if errs[i] != nil {
+			a.log.Error("checkpointing a task failed", zap.String("task_id", w.t.key.task), zap.Error(errs[i]))
+			continue
+		}
+		w.t.recorded = true
+	}
+}
+
+// taskRecord encodes t's record; ok is false when t needs none (yet).
+func (a *Agent) taskRecord(t *task) (w recordWrite, ok bool) {
 	if a.tasks[t.key] != t {
-		return // forgotten already
+		return w, false // forgotten already
 	}
 	fw := a.frameworks[t.key.framework]
 	if fw == nil {
-		return
+		return w, false
 	}
 	if !fw.info.GetCheckpoint() {
 		// Recorded once its container runs, only so that a restarted
 		// agent can kill it.
 		if t.recorded || (t.container == nil && !t.executor.run.alive()) {
-			return
+			return w, false
 		}
 		if t.executor.run != nil && t.executor.run.container == nil {
-			return
+			return w, false
 		}
 	}
 	ex := t.executor
@@ -133,14 +181,53 @@ func (a *Agent) checkpointTask(t *task) {
 		r.Pending = append(r.Pending, marshalJSON(st))
 	}
 	b, err := json.Marshal(r)
-	if err == nil {
-		err = writeAtomic(a.taskRecordPath(t.key), b, fw.info.GetCheckpoint())
-	}
 	if err != nil {
-		a.log.Error("checkpointing a task failed", zap.String("task_id", t.key.task), zap.Error(err))
-		return
+		a.log.Error("encoding a task's checkpoint failed", zap.String("task_id", t.key.task), zap.Error(err))
+		return w, false
 	}
-	t.recorded = true
+	return recordWrite{t: t, path: a.taskRecordPath(t.key), data: b, sync: fw.info.GetCheckpoint()}, true
+}
+
+// maxRecordWriters bounds the goroutines of one flush.
+const maxRecordWriters = 32
+
+// writeRecords writes every record atomically (writeFileAtomic), in
+// parallel when there are several, then fsyncs once each directory that
+// gained a synced record. errs[i] is the error of writes[i].
+func writeRecords(writes []recordWrite) (errs []error) {
+	errs = make([]error, len(writes))
+	created := make([]bool, len(writes))
+	write := func(i int) { created[i], errs[i] = writeFileAtomic(writes[i].path, writes[i].data, writes[i].sync) }
+	if n := min(len(writes), maxRecordWriters); n <= 1 {
+		for i := range writes {
+			write(i)
+		}
+	} else {
+		var wg sync.WaitGroup
+		next := make(chan int)
+		for range n {
+			wg.Go(func() {
+				for i := range next {
+					write(i)
+				}
+			})
+		}
+		for i := range writes {
+			next <- i
+		}
+		close(next)
+		wg.Wait()
+	}
+	dirs := map[string]bool{}
+	for i, w := range writes {
+		if errs[i] == nil && w.sync && created[i] {
+			dirs[filepath.Dir(w.path)] = true
+		}
+	}
+	for dir := range dirs {
+		syncDir(dir)
+	}
+	return errs
 }
 
 // removeTaskRecord drops the record of a forgotten task.
@@ -165,15 +252,25 @@ func marshalJSON(m proto.Message) json.RawMessage {
 // version, whose pending updates are resent and deduplicated by uuid, so
 // the second fsync on every update buys nothing.
 func writeAtomic(path string, data []byte, sync bool) error {
+	created, err := writeFileAtomic(path, data, sync)
+	if err == nil && sync && created {
+		syncDir(filepath.Dir(path))
+	}
+	return err
+}
+
+// writeFileAtomic is writeAtomic without the directory's fsync; created
+// reports that path did not exist before.
+func writeFileAtomic(path string, data []byte, sync bool) (created bool, err error) {
 	_, statErr := os.Stat(path)
-	created := errors.Is(statErr, os.ErrNotExist)
+	created = errors.Is(statErr, os.ErrNotExist)
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+		return created, err
 	}
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
 	if err != nil {
-		return err
+		return created, err
 	}
 	tmp := f.Name()
 	_, err = f.Write(data)
@@ -188,15 +285,16 @@ func writeAtomic(path string, data []byte, sync bool) error {
 	}
 	if err != nil {
 		_ = os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", path, err)
+		return created, fmt.Errorf("writing %s: %w", path, err)
 	}
-	if sync && created {
-		if d, err := os.Open(dir); err == nil {
-			_ = d.Sync()
-			d.Close()
-		}
+	return created, nil
+}
+
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
 	}
-	return nil
 }
 
 // readTaskRecords loads every task record; unreadable ones are logged and

@@ -111,7 +111,11 @@ func (r *launchRecorder) update(st *mesos.TaskStatus, at time.Time) {
 }
 
 func (r *launchRecorder) run(m *benchMaster, fw *mesos.FrameworkInfo, id string) {
-	ti := shellTask(id, "sleep 10")
+	r.runCmd(m, fw, id, "sleep 10")
+}
+
+func (r *launchRecorder) runCmd(m *benchMaster, fw *mesos.FrameworkInfo, id, script string) {
+	ti := shellTask(id, script)
 	ti.Resources = cgResources(0.01, 32)
 	r.mu.Lock()
 	r.sent[id] = time.Now()

@@ -170,8 +170,13 @@ func executorState(ex *executor, agentID string) executorJSON {
 		}
 		rs = ex.info.GetResources()
 	}
+	// A command executor's resources are its one task's, whose rendering
+	// is cached.
+	sum := ex.info != nil || len(ex.tasks) != 1
 	for _, t := range ex.tasks {
-		rs = protores.Add(rs, t.info.GetResources())
+		if sum {
+			rs = protores.Add(rs, t.info.GetResources())
+		}
 		// A task whose terminal update is not acknowledged yet is already
 		// completed for readers of state.json.
 		if t.live() {
@@ -184,11 +189,36 @@ func executorState(ex *executor, agentID string) executorJSON {
 		out.CompletedTasks = append(out.CompletedTasks, taskState(t, agentID))
 	}
 	sort.Slice(out.Tasks, func(i, j int) bool { return out.Tasks[i].ID < out.Tasks[j].ID })
-	out.Resources = protores.Flatten(rs)
+	if sum {
+		out.Resources = protores.Flatten(rs)
+	} else {
+		for _, t := range ex.tasks {
+			out.Resources = taskState(t, agentID).Resources
+		}
+	}
 	return out
 }
 
+// taskViewKey is what a task's /state entry depends on that can change:
+// statuses are only ever appended.
+type taskViewKey struct {
+	state    mesos.TaskState
+	statuses int
+	agentID  string
+}
+
+// taskState returns t's /state entry, rendered again only when it changed.
+// Snapshots share the entry, so nothing may modify it.
 func taskState(t *task, agentID string) taskJSON {
+	key := taskViewKey{t.state, len(t.statuses), agentID}
+	if t.view == nil || t.viewKey != key {
+		v := renderTask(t, agentID)
+		t.view, t.viewKey = &v, key
+	}
+	return *t.view
+}
+
+func renderTask(t *task, agentID string) taskJSON {
 	out := taskJSON{
 		ID: t.key.task, Name: t.info.GetName(), FrameworkID: t.key.framework, ExecutorID: "",
 		AgentID: agentID, State: t.state.String(),

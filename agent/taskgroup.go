@@ -51,9 +51,10 @@ func (a *Agent) runTaskGroup(ev *agentpb.Event_RunTaskGroup) {
 	}
 	fw := a.addFramework(ev.GetFramework())
 	ex := fw.executors[eid]
+	runDir := "" // the executor's run directory, when it is new
 	if ex == nil {
 		ex = a.newExecutor(fw, eid, ev.GetExecutor())
-		cause = errors.Join(cause, createRunDir(ex.directory))
+		runDir = ex.directory
 	}
 	a.groups++
 	tasks := make([]*task, len(tis))
@@ -70,9 +71,7 @@ func (a *Agent) runTaskGroup(ev *agentpb.Event_RunTaskGroup) {
 		if ci == nil {
 			ci = ev.GetExecutor().GetContainer()
 		}
-		if specs[i], cause = a.launchSpec(t, ci); cause == nil {
-			cause = mkdir(t.sandbox)
-		}
+		specs[i], cause = a.launchSpec(t, ci)
 	}
 	log.Info("launching task group", zap.Int("tasks", len(tasks)), zap.String("sandbox", ex.directory))
 	if cause != nil {
@@ -81,5 +80,5 @@ func (a *Agent) runTaskGroup(ev *agentpb.Event_RunTaskGroup) {
 		}
 		return
 	}
-	a.launch(tasks, specs)
+	a.launch(tasks, specs, runDir)
 }

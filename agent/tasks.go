@@ -63,8 +63,15 @@ type task struct {
 
 	// health is the task's health checker (healthchecks.go); nil if none.
 	health *taskHealth
-	// recorded: the task has a checkpoint record (checkpoint.go).
-	recorded bool
+	// view caches the task's /state entry while viewKey matches
+	// (state.go): a snapshot of many tasks re-renders only those that
+	// changed.
+	view    *taskJSON
+	viewKey taskViewKey
+
+	// recorded: the task has a checkpoint record (checkpoint.go);
+	// checkpointDue: it is queued for the next flush.
+	recorded, checkpointDue bool
 }
 
 // live reports whether the task may still change state.
@@ -163,58 +170,11 @@ func (a *Agent) runTask(ev *agentpb.Event_RunTask) {
 	if cause == nil {
 		spec, cause = a.launchSpec(t, ti.GetContainer())
 	}
-	if cause == nil {
-		cause = createRunDir(ex.directory)
-	}
 	if cause != nil {
 		a.launchFailed(t, cause)
 		return
 	}
-	a.launch([]*task{t}, []containerizer.LaunchSpec{spec})
-}
-
-// launch fetches the tasks' URIs, then starts the containers, in a
-// goroutine. A group is all or nothing: if one launch fails, the ones
-// already started are killed.
-func (a *Agent) launch(tasks []*task, specs []containerizer.LaunchSpec) {
-	a.launching++
-	m := launched{
-		keys:       make([]taskKey, len(tasks)),
-		containers: make([]containerizer.Container, len(tasks)),
-		errs:       make([]error, len(tasks)),
-	}
-	for i, t := range tasks {
-		t.launching = true
-		m.keys[i] = t.key
-	}
-	ctx, c, f := a.runCtx, a.containerizer, a.fetcher
-	fctx, cancelFetch := a.fetchContext(tasks)
-	go func() {
-		m.failed = fetchAll(fctx, f, specs, m.errs)
-		cancelFetch()
-		for i, spec := range specs {
-			if m.failed != nil {
-				break
-			}
-			m.containers[i], m.errs[i] = c.Launch(ctx, spec)
-			if m.errs[i] != nil {
-				m.failed = m.errs[i]
-				break
-			}
-		}
-		if m.failed != nil {
-			for i, cont := range m.containers {
-				if cont != nil {
-					_ = cont.Kill()
-					wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-					_, _ = cont.Wait(wctx)
-					cancel()
-					m.containers[i] = nil
-				}
-			}
-		}
-		a.post(m)
-	}()
+	a.launch([]*task{t}, []containerizer.LaunchSpec{spec}, ex.directory)
 }
 
 func (a *Agent) launched(m launched) {

@@ -79,6 +79,10 @@ func (sf *securityFlags) setup(workDir, hostname string, hosts []string, log *za
 	if err := sf.authn.Validate(sf.credentials != ""); err != nil {
 		return nil, err
 	}
+	if sf.authn.Agents {
+		// Agents send no credentials yet: the flag would lock every agent out.
+		return nil, fmt.Errorf("--authenticate_agents: agents authenticate with their certificate (the default with TLS); agent credentials are not supported yet")
+	}
 	ms.api.Flags = sf.authn
 	if sf.acls != "" {
 		a, err := acl.Load(sf.acls)

@@ -121,12 +121,13 @@ func (b *framework) offers(ctx context.Context, c *scheduler.Client, os []*mesos
 
 	refuse := &mesos.Filters{RefuseSeconds: proto.Float64(b.cfg.RefuseSeconds)}
 	for _, l := range launches {
+		filters := refuse
 		// Launches go out in the background, as a framework that does not
 		// wait for 202 before handling its next event would send them.
 		b.calls <- struct{}{}
 		go func() {
 			defer func() { <-b.calls }()
-			if err := c.Launch(ctx, []*mesos.OfferID{l.offer}, l.tasks, refuse); err != nil {
+			if err := c.Launch(ctx, []*mesos.OfferID{l.offer}, l.tasks, filters); err != nil {
 				b.failLaunch(l.tasks, err)
 			}
 		}()

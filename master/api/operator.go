@@ -61,18 +61,16 @@ func (h *Handler) operator(w http.ResponseWriter, r *http.Request) {
 // operatorGetState answers GET_STATE from the handler's caches
 // (operator_state.go).
 func (h *Handler) operatorGetState(w http.ResponseWriter, r *http.Request, respCodec codec.Codec) {
-	s, err := h.m.State(r.Context())
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	var b *body
+	encode := h.caches.getStateJSON
 	if respCodec.MediaType() == codec.MediaTypeProtobuf {
-		b, err = h.caches.getStateProto(s)
-	} else {
-		b, err = h.caches.getStateJSON(s)
+		encode = h.caches.getStateProto
 	}
+	b, err := h.caches.read(r.Context(), h.m, encode)
 	if err != nil {
+		if _, failed := err.(encodeFailed); !failed {
+			writeError(w, err)
+			return
+		}
 		h.log.Error("encoding an operator API response", zap.Stringer("call", masterpb.Call_GET_STATE), zap.Error(err))
 		httpError(w, http.StatusInternalServerError, "failed to encode the response")
 		return

@@ -41,13 +41,12 @@ func validJSONPCallback(s string) bool {
 }
 
 func (h *Handler) state(w http.ResponseWriter, r *http.Request) {
-	s, err := h.m.State(r.Context())
+	b, err := h.caches.read(r.Context(), h.m, h.caches.masterState)
 	if err != nil {
-		writeError(w, err)
-		return
-	}
-	b, err := h.caches.masterState(s)
-	if err != nil {
+		if _, failed := err.(encodeFailed); !failed {
+			writeError(w, err)
+			return
+		}
 		h.log.Error("encoding /master/state", zap.Error(err))
 		httpError(w, http.StatusInternalServerError, "encoding response: "+err.Error())
 		return

@@ -2,10 +2,12 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"runtime"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -28,10 +30,38 @@ type stateCaches struct {
 	executors executorCache
 	stats     readStats
 	idle      idleDropper
+	// slots bound how many big reads copy and encode at once: one on two
+	// cores, so that clients polling the state back to back leave a core
+	// to the event loop and the other requests.
+	slots chan struct{}
 }
 
 func newStateCaches(ttl time.Duration) *stateCaches {
-	return &stateCaches{idle: idleDropper{ttl: ttl, drop: func() {}}}
+	return &stateCaches{idle: idleDropper{ttl: ttl, drop: func() {}},
+		slots: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)-1))}
+}
+
+// encodeFailed is an encoding error, as opposed to the master's.
+type encodeFailed struct{ error }
+
+// read copies the state and encodes it, in one of the slots. Writing the
+// response to the client happens outside them.
+func (c *stateCaches) read(ctx context.Context, m *master.Master, encode func(*master.State) (*body, error)) (*body, error) {
+	select {
+	case c.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-c.slots }()
+	s, err := m.State(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b, err := encode(s)
+	if err != nil {
+		return nil, encodeFailed{err}
+	}
+	return b, nil
 }
 
 // agentKey is what an agent's object renders besides its resources

@@ -32,7 +32,10 @@ const Prefix = "/ui/"
 // ContentSecurityPolicy is sent with every UI response. Scripts, styles
 // and images come only from the master; fetches may also go to the
 // Marathon and Chronos frameworks' webui_url (http: or https:), which
-// is how the page shows their apps and jobs. Data reaches the page only
+// is how the page shows their apps and jobs. connect-src does not list
+// those origins: the page outlives the state it was served with, and a
+// framework that registers (or fails over to another host) later must
+// still be readable without a reload. Data reaches the page only
 // through textContent, and this policy is the second line of defence.
 const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self' http: https:; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"

@@ -11,7 +11,10 @@
 //
 // Status updates that carry a uuid are acknowledged automatically once the
 // handler has returned nil for them, so a handler that fails leaves the
-// update unacknowledged and the agent will deliver it again. Set
+// update unacknowledged and the agent will deliver it again. The
+// acknowledgements go out in the background, up to Config.AckConcurrency at
+// once, so the handler moves on to the next event without waiting a master
+// round trip; Run waits for them before it returns. Set
 // Config.ManualAcknowledge to acknowledge yourself.
 //
 // What it is not: it does not choose what to run where (see package

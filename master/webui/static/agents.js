@@ -2,7 +2,7 @@
 // and tasks.
 
 import { h, set, table, kv, bar, fmtNum, fmtMB, fmtTimeInfo, stateTag } from './dom.js';
-import { totals, scalars, ranges, val } from './model.js';
+import { totals, scalars, ranges, val, serviceKind, taskOwner, ownerHref } from './model.js';
 
 export function agentsPage() {
   const body = h('div', { id: 'agents' });
@@ -88,7 +88,8 @@ function attributeValue(x) {
   return '';
 }
 
-// taskTable lists tasks with links to them, their framework and agent.
+// taskTable lists tasks with links to them, their framework and agent,
+// and the Marathon app or Chronos job they run for.
 export function taskTable(model, tasks, limit = 500) {
   const sorted = tasks.slice().sort((a, b) => lastUpdate(b) - lastUpdate(a));
   const rows = sorted.slice(0, limit).map((t) => {
@@ -97,12 +98,21 @@ export function taskTable(model, tasks, limit = 500) {
     const s = scalars(t.resources);
     return [h('a', { href: taskHref(t), class: 'mono' }, val(t.task_id)), t.name || '', stateTag(t.state),
       h('a', { href: `#/frameworks/${encodeURIComponent(fid)}` }, f ? f.framework_info.name || fid : fid),
+      ownerLink(f, t) || '',
       h('a', { href: `#/agents/${encodeURIComponent(val(t.agent_id))}` }, agentName(model, val(t.agent_id))),
       fmtNum(s.cpus), fmtMB(s.mem)];
   });
-  const out = table(['ID', 'Name', 'State', 'Framework', 'Agent', ['CPUs', 'num'], ['Memory', 'num']], rows, 'No tasks.');
+  const out = table(['ID', 'Name', 'State', 'Framework', 'App or job', 'Agent', ['CPUs', 'num'], ['Memory', 'num']], rows, 'No tasks.');
   if (sorted.length <= limit) return out;
   return h('div', {}, out, h('p', { class: 'note' }, `Showing the ${limit} most recently updated of ${sorted.length} tasks; narrow the search to see others.`));
+}
+
+// ownerLink links a task of Marathon or Chronos (framework f) to its app
+// or job on the apps page; null for other tasks.
+export function ownerLink(f, t) {
+  const owner = taskOwner(serviceKind(f), val(t.task_id));
+  if (!owner) return null;
+  return h('a', { href: ownerHref(owner), class: 'owner' }, owner.app !== undefined ? owner.app : owner.job);
 }
 
 export function taskHref(t) {

@@ -1,7 +1,8 @@
 // The web UI's entry point: it keeps the model current from the event
 // stream and renders the page the location hash names:
 //   #/  #/agents  #/agents/<id>  #/frameworks  #/frameworks/<id>
-//   #/tasks[?state=S&q=text]  #/tasks/<id>[?framework=<id>]  #/roles  #/apps
+//   #/tasks[?state=S&q=text]  #/tasks/<id>[?framework=<id>]  #/roles
+//   #/apps[?app=<Marathon app ID> | ?job=<Chronos job name>]
 
 import { Model } from './model.js';
 import { subscribe } from './stream.js';
@@ -35,7 +36,7 @@ function route() {
   if (section === 'frameworks') return ['frameworks', id ? frameworkPage(id) : frameworksPage()];
   if (section === 'tasks') return ['tasks', id ? taskPage(id, query) : tasksPage(query)];
   if (section === 'roles') return ['roles', rolesPage()];
-  if (section === 'apps') return ['apps', appsPage()];
+  if (section === 'apps') return ['apps', appsPage(query)];
   return ['', { el: h('p', {}, `No page at #${hash}. `, h('a', { href: '#/' }, 'Go to the dashboard.')), update() {} }];
 }
 

@@ -46,14 +46,16 @@ export function set(el, ...children) {
 }
 
 // table builds a table from column headers (strings, or [text, "num"])
-// and rows (arrays of cells: nodes or text).
+// and rows: arrays of cells (nodes or text), or { cells, attrs } when the
+// row needs attributes (h's attrs).
 export function table(headers, rows, empty = 'None.') {
   if (!rows.length) return h('p', { class: 'muted', text: empty });
   const th = headers.map((c) => Array.isArray(c) ? h('th', { class: c[1] }, c[0]) : h('th', {}, c));
   const numeric = headers.map((c) => Array.isArray(c) && c[1] === 'num');
   return h('table', {},
     h('thead', {}, h('tr', {}, th)),
-    h('tbody', {}, rows.map((r) => h('tr', {}, r.map((cell, i) => h('td', { class: numeric[i] ? 'num' : null }, cell))))));
+    h('tbody', {}, rows.map((r) => h('tr', Array.isArray(r) ? {} : r.attrs,
+      (Array.isArray(r) ? r : r.cells).map((cell, i) => h('td', { class: numeric[i] ? 'num' : null }, cell))))));
 }
 
 // kv builds a definition list from [label, value] pairs, skipping empty values.

@@ -41,7 +41,7 @@ export function frameworkPage(id) {
   const services = h('div', {});
   const el = h('section', {}, head, h('h2', {}, 'Outstanding offers'), offers, h('h2', {}, 'Tasks'), tasks, services);
   let servicesFor = null;
-  let servicesDispose = null;
+  let service = null;
   const pollOffers = async () => {
     try {
       const r = await call({ type: 'GET_FRAMEWORKS' });
@@ -80,11 +80,11 @@ export function frameworkPage(id) {
     set(tasks, taskTable(model, [...model.tasks.values()].filter((x) => val(x.framework_id) === id)));
     if (servicesFor !== info.webui_url) {
       servicesFor = info.webui_url;
-      if (servicesDispose) servicesDispose();
-      const s = serviceSection(f);
-      servicesDispose = s ? s.dispose : null;
-      set(services, s ? s.el : null);
+      if (service) service.dispose();
+      service = serviceSection(f);
+      set(services, service ? service.el : null);
     }
+    if (service) service.changed(model);
   }
-  return { el, update, dispose: () => { clearInterval(timer); if (servicesDispose) servicesDispose(); } };
+  return { el, update, dispose: () => { clearInterval(timer); if (service) service.dispose(); } };
 }

@@ -202,3 +202,36 @@ export function roles(f) {
   if (info.roles && info.roles.length) return info.roles;
   return [info.role || '*'];
 }
+
+// serviceKind says whether a framework is the bundled Marathon or Chronos,
+// by the name it registers: "marathon", "chronos" or "".
+export function serviceKind(f) {
+  const name = ((f && f.framework_info && f.framework_info.name) || '').toLowerCase();
+  return name === 'marathon' || name === 'chronos' ? name : '';
+}
+
+// taskOwner names the Marathon app or Chronos job a task runs for, read
+// from the IDs those frameworks give their tasks: Marathon's
+// "<app path, / as _>.<unique>" ("prod_web.5f1c…" is /prod/web; app IDs
+// never hold "_") and Chronos's "ct:<due ms>:<attempt>:<job>:<arguments>"
+// (job names hold no ":"). kind is the framework's serviceKind. Returns
+// { app } or { job }, or null.
+export function taskOwner(kind, taskID) {
+  const id = String(taskID || '');
+  if (kind === 'marathon') {
+    const i = id.lastIndexOf('.');
+    if (i <= 0 || i === id.length - 1) return null;
+    return { app: `/${id.slice(0, i).replaceAll('_', '/')}` };
+  }
+  if (kind === 'chronos') {
+    const m = /^ct:\d+:\d+:([^:]+):/.exec(id);
+    return m ? { job: m[1] } : null;
+  }
+  return null;
+}
+
+// ownerHref is the apps page's link to a task's app or job.
+export function ownerHref(owner) {
+  if (!owner) return '';
+  return owner.app !== undefined ? `#/apps?app=${encodeURIComponent(owner.app)}` : `#/apps?job=${encodeURIComponent(owner.job)}`;
+}

@@ -2,8 +2,8 @@
 // sandbox and a live tail of its stdout and stderr.
 
 import { h, set, kv, table, fmtTime, fmtNum, fmtMB, stateTag } from './dom.js';
-import { TASK_STATES, isTerminal, scalars, val } from './model.js';
-import { taskTable, hostname } from './agents.js';
+import { TASK_STATES, isTerminal, scalars, val, serviceKind } from './model.js';
+import { taskTable, hostname, ownerLink } from './agents.js';
 import { sandboxView } from './sandbox.js';
 
 export function tasksPage(query) {
@@ -57,6 +57,7 @@ export function taskPage(taskID, query) {
       h('h1', {}, `Task ${val(t.task_id)}`),
       kv([['Name', t.name], ['State', stateTag(t.state)],
         ['Framework', h('a', { href: `#/frameworks/${encodeURIComponent(fid)}` }, f ? `${f.framework_info.name} (${fid})` : fid)],
+        [serviceKind(f) === 'chronos' ? 'Chronos job' : 'Marathon app', ownerLink(f, t) || ''],
         ['Agent', h('a', { href: `#/agents/${encodeURIComponent(aid)}` }, a ? `${hostname(a)} (${aid})` : aid)],
         ['Executor', val(t.executor_id) || '(command executor)'],
         ['Resources', `${fmtNum(s.cpus)} CPUs, ${fmtMB(s.mem)} memory, ${fmtMB(s.disk)} disk${s.gpus ? `, ${fmtNum(s.gpus)} GPUs` : ''}`],
