@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"go.uber.org/zap"
+	"golang.org/x/sys/unix"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
@@ -25,13 +26,15 @@ import (
 //	                               PID, ContainerInfo), state, statuses and
 //	                               unacknowledged updates
 //
-// A task's record is rewritten on each of its updates and acknowledgements
+// A task's record is rewritten after its updates and acknowledgements
+// (once per loop batch however many there were, before any update leaves)
 // and removed when the agent forgets the task, so no write grows with the
-// number of tasks. Every file is replaced atomically (temporary file,
-// rename); for frameworks with FrameworkInfo.checkpoint the data is also
-// fsynced first, so a crash leaves the old record or the new one. Tasks of
-// other frameworks are recorded once, when their container runs, without
-// fsync, only so that a restarted agent can kill them.
+// number of tasks. Every file is replaced atomically (written to a scratch
+// file, .<task>.json.tmp, which rename swaps in); for frameworks with
+// FrameworkInfo.checkpoint the data is also fsynced first, so a crash
+// leaves the old record or the new one. Tasks of other frameworks are
+// recorded once, when their container runs, without fsync, only so that a
+// restarted agent can kill them.
 
 const metaDir = "meta"
 
@@ -232,9 +235,11 @@ func writeRecords(writes []recordWrite) (errs []error) {
 
 // removeTaskRecord drops the record of a forgotten task.
 func (a *Agent) removeTaskRecord(k taskKey) {
-	if err := os.Remove(a.taskRecordPath(k)); err != nil && !errors.Is(err, os.ErrNotExist) {
+	path := a.taskRecordPath(k)
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		a.log.Warn("removing a task's checkpoint failed", zap.String("task_id", k.task), zap.Error(err))
 	}
+	_ = os.Remove(scratchPath(path))
 	_ = os.Remove(filepath.Dir(a.taskRecordPath(k))) // the framework's directory, once empty
 }
 
@@ -246,11 +251,11 @@ func marshalJSON(m proto.Message) json.RawMessage {
 	return b
 }
 
-// writeAtomic replaces path with data: a temporary file renamed over it,
-// fsynced first when sync is set. The directory is fsynced only when the
-// record is new: a lost rename over an existing record leaves its previous
-// version, whose pending updates are resent and deduplicated by uuid, so
-// the second fsync on every update buys nothing.
+// writeAtomic replaces path with data (writeFileAtomic), fsynced first
+// when sync is set. The directory is fsynced only when the record is new:
+// a lost rename over an existing record leaves its previous version, whose
+// pending updates are resent and deduplicated by uuid, so the second fsync
+// on every update buys nothing.
 func writeAtomic(path string, data []byte, sync bool) error {
 	created, err := writeFileAtomic(path, data, sync)
 	if err == nil && sync && created {
@@ -259,20 +264,34 @@ func writeAtomic(path string, data []byte, sync bool) error {
 	return err
 }
 
-// writeFileAtomic is writeAtomic without the directory's fsync; created
-// reports that path did not exist before.
+// scratchPath is where path's next version is written before it replaces
+// path: a dot file, which readTaskRecords skips.
+func scratchPath(path string) string {
+	return filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
+}
+
+// writeFileAtomic writes data to path's scratch file, fsyncs it when sync
+// is set, and swaps it with path in one atomic rename(2) with
+// RENAME_EXCHANGE, so that the scratch file keeps the previous version
+// and is overwritten by the next write: rewriting a record neither creates
+// nor deletes a file. (On ext4 without a journal every new inode is
+// searched for past the recently deleted ones, so a temporary file per
+// write made each launch of a burst slower than the one before.) A new
+// record, or a file system without RENAME_EXCHANGE, takes a plain rename.
+// created reports that path did not exist before.
 func writeFileAtomic(path string, data []byte, sync bool) (created bool, err error) {
 	_, statErr := os.Stat(path)
 	created = errors.Is(statErr, os.ErrNotExist)
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return created, err
+	if created {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return created, err
+		}
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	scratch := scratchPath(path)
+	f, err := os.OpenFile(scratch, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return created, err
 	}
-	tmp := f.Name()
 	_, err = f.Write(data)
 	if err == nil && sync {
 		err = f.Sync()
@@ -280,11 +299,14 @@ func writeFileAtomic(path string, data []byte, sync bool) (created bool, err err
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
+	if err == nil && !created && unix.Renameat2(unix.AT_FDCWD, scratch, unix.AT_FDCWD, path, unix.RENAME_EXCHANGE) == nil {
+		return false, nil
+	}
 	if err == nil {
-		err = os.Rename(tmp, path)
+		err = os.Rename(scratch, path)
 	}
 	if err != nil {
-		_ = os.Remove(tmp)
+		_ = os.Remove(scratch)
 		return created, fmt.Errorf("writing %s: %w", path, err)
 	}
 	return created, nil

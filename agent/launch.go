@@ -77,17 +77,21 @@ func (a *Agent) launch(tasks []*task, specs []containerizer.LaunchSpec, runDir s
 
 // createSandboxes creates runDir (with its runs/latest link) when set, and
 // every spec's sandbox, once one of slots is free. It returns ctx's error
-// when ctx ends first: the launch was killed while it waited.
+// when ctx ends while it waits for a slot: the launch was killed while
+// queued. (A launch that gets a slot at once goes on, killed or not: the
+// container then starts and is killed on arrival, as any killed during its
+// launch.)
 func createSandboxes(ctx context.Context, slots chan struct{}, runDir string, specs []containerizer.LaunchSpec) error {
 	select {
 	case slots <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
+	default:
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 	defer func() { <-slots }()
-	if err := ctx.Err(); err != nil {
-		return err
-	}
 	if runDir != "" {
 		if err := createRunDir(runDir); err != nil {
 			return err

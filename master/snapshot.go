@@ -77,7 +77,7 @@ type TaskView struct {
 	Info                                             *mesos.TaskInfo
 	// Key changes whenever what the view renders changes.
 	Key TaskKey
-	// enc is shared by the copies of one version of the task.
+	// enc holds readers' encodings of this version of the task.
 	enc *Encodings
 	// executorResources count in the framework's and agent's used
 	// resources, not in the task's own.
@@ -86,19 +86,14 @@ type TaskView struct {
 
 // TaskKey identifies what a TaskView renders: the task it was copied from
 // and the parts of the task that change over its life (state and status
-// history, which only grows). Views with equal keys render alike, so
-// encoders may keep a task's bytes under its key across reads. Keys are
-// comparable and opaque.
+// history, which only grows). Views with equal keys render alike. Keys
+// are comparable and opaque.
 type TaskKey struct {
 	rec      *taskRecord // identity only: never read off the loop
 	state    mesos.TaskState
 	statuses int
 	last     *mesos.TaskStatus
 }
-
-// Cacheable reports whether the key came from a master's records; views
-// built by hand (in tests) have none and must not be cached.
-func (k TaskKey) Cacheable() bool { return k.rec != nil }
 
 // SameTask reports whether two keys are versions of the same task.
 func (k TaskKey) SameTask(o TaskKey) bool { return k.rec == o.rec && k.rec != nil }

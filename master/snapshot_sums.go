@@ -141,9 +141,9 @@ func (c *sumCache) sums(frameworks []FrameworkView, tasks [][]*TaskView) taskSum
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	next := make(map[string]*frameworkSums, len(frameworks))
-	byFramework := map[string]*usedSum{}
-	byAgent := map[string]*usedSum{}
-	var owners []sumOwner
+	byFramework := make(map[string]*usedSum, len(frameworks))
+	byAgent := make(map[string]*usedSum, len(c.results))
+	owners := make([]sumOwner, 0, len(c.results))
 	total := func(o sumOwner, m map[string]*usedSum) *usedSum {
 		s := m[o.id]
 		if s == nil {
@@ -163,7 +163,8 @@ func (c *sumCache) sums(frameworks []FrameworkView, tasks [][]*TaskView) taskSum
 			total(sumOwner{true, fs.agents[g]}, byAgent).addItems(items)
 		}
 	}
-	out := taskSums{byFramework: map[string][]*mesos.Resource{}, byAgent: map[string][]*mesos.Resource{}}
+	out := taskSums{byFramework: make(map[string][]*mesos.Resource, len(byFramework)),
+		byAgent: make(map[string][]*mesos.Resource, len(byAgent))}
 	results := make(map[sumOwner]*sumResult, len(owners))
 	for _, o := range owners {
 		s, dst := byFramework[o.id], out.byFramework

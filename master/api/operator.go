@@ -31,8 +31,8 @@ func (h *Handler) operator(w http.ResponseWriter, r *http.Request) {
 		h.operatorSubscribe(w, r, respCodec)
 		return
 	}
-	if call.GetType() == masterpb.Call_GET_STATE {
-		h.operatorGetState(w, r, respCodec)
+	if t := call.GetType(); t == masterpb.Call_GET_STATE || t == masterpb.Call_GET_TASKS {
+		h.operatorBigRead(w, r, t, respCodec)
 		return
 	}
 	resp, err := h.operatorCall(r.Context(), call)
@@ -58,11 +58,17 @@ func (h *Handler) operator(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(b)
 }
 
-// operatorGetState answers GET_STATE from the handler's caches
-// (operator_state.go).
-func (h *Handler) operatorGetState(w http.ResponseWriter, r *http.Request, respCodec codec.Codec) {
+// operatorBigRead answers GET_STATE and GET_TASKS from the encodings kept
+// between reads (operator_state.go).
+func (h *Handler) operatorBigRead(w http.ResponseWriter, r *http.Request, t masterpb.Call_Type, respCodec codec.Codec) {
+	pb := respCodec.MediaType() == codec.MediaTypeProtobuf
 	encode := h.caches.getStateJSON
-	if respCodec.MediaType() == codec.MediaTypeProtobuf {
+	switch {
+	case t == masterpb.Call_GET_TASKS && pb:
+		encode = h.caches.getTasksProto
+	case t == masterpb.Call_GET_TASKS:
+		encode = h.caches.getTasksJSON
+	case pb:
 		encode = h.caches.getStateProto
 	}
 	b, err := h.caches.read(r.Context(), h.m, encode)
@@ -71,7 +77,7 @@ func (h *Handler) operatorGetState(w http.ResponseWriter, r *http.Request, respC
 			writeError(w, err)
 			return
 		}
-		h.log.Error("encoding an operator API response", zap.Stringer("call", masterpb.Call_GET_STATE), zap.Error(err))
+		h.log.Error("encoding an operator API response", zap.Stringer("call", t), zap.Error(err))
 		httpError(w, http.StatusInternalServerError, "failed to encode the response")
 		return
 	}

@@ -68,6 +68,7 @@ func fieldNumber(m proto.Message, name protoreflect.Name) protowire.Number {
 var (
 	numResponseType     = fieldNumber(&masterpb.Response{}, "type")
 	numResponseGetState = fieldNumber(&masterpb.Response{}, "get_state")
+	numResponseGetTasks = fieldNumber(&masterpb.Response{}, "get_tasks")
 	numGetStateTasks    = fieldNumber(&masterpb.Response_GetState{}, "get_tasks")
 	numGetStateAgents   = fieldNumber(&masterpb.Response_GetState{}, "get_agents")
 	numAgents           = fieldNumber(&masterpb.Response_GetAgents{}, "agents")
@@ -120,7 +121,8 @@ func (l taskLists) fieldsInOrder() []taskField {
 }
 
 // getStateProto encodes GET_STATE's Response in protobuf.
-func (c *stateCaches) getStateProto(s *master.State) (*body, error) {
+// protoTasks are the state's tasks in protobuf, from their views.
+func (c *stateCaches) protoTasks(s *master.State) taskLists {
 	c.idle.read()
 	encoded := 0
 	lists := collectTasks(s, func(t *master.TaskView) []byte {
@@ -130,6 +132,97 @@ func (c *stateCaches) getStateProto(s *master.State) (*body, error) {
 		})
 	})
 	c.stats.record("protobuf tasks", encoded)
+	return lists
+}
+
+// jsonTasks are the state's tasks in Mesos JSON, from their views.
+func (c *stateCaches) jsonTasks(s *master.State) taskLists {
+	c.idle.read()
+	encoded := 0
+	lists := collectTasks(s, func(t *master.TaskView) []byte {
+		return taskBytes(t, slotJSON, "", &encoded, func(t *master.TaskView) []byte {
+			b, _ := mesosjson.Marshal(master.TaskProto(t))
+			return b
+		})
+	})
+	c.stats.record("json tasks", encoded)
+	return lists
+}
+
+// protoLen is the encoded size of GetTasks holding the lists.
+func (l taskLists) protoLen() int {
+	n := 0
+	for _, f := range l.fieldsInOrder() {
+		for _, t := range f.list {
+			n += protowire.SizeTag(f.num) + protowire.SizeBytes(len(t))
+		}
+	}
+	return n
+}
+
+// addProtoTasks adds GetTasks's fields.
+func (b *body) addProtoTasks(l taskLists) {
+	for _, f := range l.fieldsInOrder() {
+		for _, t := range f.list {
+			b.header(f.num, len(t))
+			b.add(t)
+		}
+	}
+}
+
+// addJSONTasks adds GetTasks's fields in JSON, without the braces.
+func (b *body) addJSONTasks(l taskLists) {
+	first := true
+	for _, f := range l.fieldsInOrder() {
+		if len(f.list) == 0 {
+			continue
+		}
+		key := `"` + f.name + `":[`
+		if !first {
+			key = "," + key
+		}
+		first = false
+		b.add([]byte(key))
+		for i, t := range f.list {
+			if i > 0 {
+				b.add(comma)
+			}
+			b.add(t)
+		}
+		b.add(closeArray)
+	}
+}
+
+func newBody(l taskLists) *body {
+	return &body{parts: make([][]byte, 0, 2*(len(l.tasks)+len(l.completed)+len(l.unreachable))+16)}
+}
+
+// getTasksProto encodes GET_TASKS's Response in protobuf.
+func (c *stateCaches) getTasksProto(s *master.State) (*body, error) {
+	lists := c.protoTasks(s)
+	b := newBody(lists)
+	head := protowire.AppendTag(nil, numResponseType, protowire.VarintType)
+	b.add(protowire.AppendVarint(head, uint64(masterpb.Response_GET_TASKS)))
+	b.header(numResponseGetTasks, lists.protoLen())
+	b.addProtoTasks(lists)
+	return b, nil
+}
+
+var getTasksJSONHead = []byte(`{"type":"GET_TASKS","get_tasks":{`)
+
+// getTasksJSON encodes GET_TASKS's Response in Mesos JSON.
+func (c *stateCaches) getTasksJSON(s *master.State) (*body, error) {
+	lists := c.jsonTasks(s)
+	b := newBody(lists)
+	b.add(getTasksJSONHead)
+	b.addJSONTasks(lists)
+	b.add(closeObject)
+	b.add(closeObject)
+	return b, nil
+}
+
+func (c *stateCaches) getStateProto(s *master.State) (*body, error) {
+	lists := c.protoTasks(s)
 	rest, err := proto.Marshal(stateRest(s))
 	if err != nil {
 		return nil, err
@@ -142,27 +235,16 @@ func (c *stateCaches) getStateProto(s *master.State) (*body, error) {
 	for _, a := range agents {
 		agentsLen += protowire.SizeTag(numAgents) + protowire.SizeBytes(len(a))
 	}
-	fields := lists.fieldsInOrder()
-	tasksLen := 0
-	for _, f := range fields {
-		for _, t := range f.list {
-			tasksLen += protowire.SizeTag(f.num) + protowire.SizeBytes(len(t))
-		}
-	}
+	tasksLen := lists.protoLen()
 	stateLen := protowire.SizeTag(numGetStateTasks) + protowire.SizeBytes(tasksLen) + len(rest) +
 		protowire.SizeTag(numGetStateAgents) + protowire.SizeBytes(agentsLen)
-	b := &body{parts: make([][]byte, 0, 2*len(lists.tasks)+2*len(lists.completed)+2*len(lists.unreachable)+8)}
+	b := newBody(lists)
 	head := protowire.AppendTag(nil, numResponseType, protowire.VarintType)
 	head = protowire.AppendVarint(head, uint64(masterpb.Response_GET_STATE))
 	b.add(head)
 	b.header(numResponseGetState, stateLen)
 	b.header(numGetStateTasks, tasksLen)
-	for _, f := range fields {
-		for _, t := range f.list {
-			b.header(f.num, len(t))
-			b.add(t)
-		}
-	}
+	b.addProtoTasks(lists)
 	b.add(rest) // executors and frameworks, fields 2 and 3
 	b.header(numGetStateAgents, agentsLen)
 	for _, a := range agents {
@@ -187,15 +269,7 @@ var (
 // response is encoded whole and the tasks are spliced in as get_state's
 // first field.
 func (c *stateCaches) getStateJSON(s *master.State) (*body, error) {
-	c.idle.read()
-	encoded := 0
-	lists := collectTasks(s, func(t *master.TaskView) []byte {
-		return taskBytes(t, slotJSON, "", &encoded, func(t *master.TaskView) []byte {
-			b, _ := mesosjson.Marshal(master.TaskProto(t))
-			return b
-		})
-	})
-	c.stats.record("json tasks", encoded)
+	lists := c.jsonTasks(s)
 	rest := stateRest(s)
 	rest.GetAgents = &masterpb.Response_GetAgents{}
 	head, err := mesosjson.Marshal(&masterpb.Response{Type: masterpb.Response_GET_STATE.Enum(), GetState: rest})
@@ -211,28 +285,10 @@ func (c *stateCaches) getStateJSON(s *master.State) (*body, error) {
 		return b
 	})
 	at += len(getStateKey)
-	b := &body{parts: make([][]byte, 0, 2*(len(lists.tasks)+len(lists.completed)+len(lists.unreachable))+16)}
+	b := newBody(lists)
 	b.add(head[:at])
 	b.add(getTasksOpen)
-	first := true
-	for _, f := range lists.fieldsInOrder() {
-		if len(f.list) == 0 {
-			continue
-		}
-		key := `"` + f.name + `":[`
-		if !first {
-			key = "," + key
-		}
-		first = false
-		b.add([]byte(key))
-		for i, t := range f.list {
-			if i > 0 {
-				b.add(comma)
-			}
-			b.add(t)
-		}
-		b.add(closeArray)
-	}
+	b.addJSONTasks(lists)
 	b.add(closeObject)
 	b.add(comma) // get_agents follows
 	// get_agents is get_state's last field: {} is replaced by its list.

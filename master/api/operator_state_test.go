@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -43,6 +45,7 @@ func TestStateReadsMatchReference(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		c.stats.reset()
 		compareState(t, step, c, s)
 	}
 	kinds := []string{"protobuf tasks", "json tasks", "state tasks", "state executors", "state agents", "protobuf agents", "json agents"}
@@ -52,31 +55,31 @@ func TestStateReadsMatchReference(t *testing.T) {
 		if k == "state executors" || strings.HasSuffix(k, "agents") {
 			want = 2 // t1's executor is a custom one the master lists itself
 		}
-		if n := c.stats.last(k); n != want {
-			t.Errorf("first read encoded %d %s, want %d", n, k, want)
+		if n := c.stats.count(k); n != want {
+			t.Errorf("the first reads encoded %d %s, want %d", n, k, want)
 		}
 	}
 	check("unchanged")
 	for _, k := range kinds {
-		if n := c.stats.last(k); n != 0 {
-			t.Errorf("a second read of the same state encoded %d %s, want 0", n, k)
+		if n := c.stats.count(k); n != 0 {
+			t.Errorf("second reads of the same state encoded %d %s, want 0", n, k)
 		}
 	}
 	ag.update(fw.id, "t3", mesos.TaskState_TASK_RUNNING, bytes.Repeat([]byte{3}, 16))
 	fw.next(scheduler.Event_UPDATE)
 	check("t3 has a second status")
 	for _, k := range kinds[:3] {
-		if n := c.stats.last(k); n != 1 {
+		if n := c.stats.count(k); n != 1 {
 			t.Errorf("after one task changed, %d %s were encoded, want 1", n, k)
 		}
 	}
-	if n := c.stats.last("state executors"); n != 0 {
+	if n := c.stats.count("state executors"); n != 0 {
 		t.Errorf("after a task changed state, %d executors were encoded, want 0 (its executor is the same)", n)
 	}
 	ag.update(fw.id, "t3", mesos.TaskState_TASK_KILLED, bytes.Repeat([]byte{4}, 16))
 	fw.next(scheduler.Event_UPDATE)
 	check("t3 killed")
-	if n := c.stats.last("state executors"); n != 1 {
+	if n := c.stats.count("state executors"); n != 1 {
 		t.Errorf("after a task ended, %d executors were encoded, want 1 (the ended task's; t2's is kept with t2)", n)
 	}
 }
@@ -119,6 +122,9 @@ func compareState(t *testing.T, step string, c *stateCaches, s *master.State) {
 	ref := &masterpb.Response{Type: masterpb.Response_GET_STATE.Enum(), GetState: master.OperatorState(s)}
 	wantPB, _ := proto.Marshal(ref)
 	wantJSON, _ := mesosjson.Marshal(ref)
+	tasksRef := &masterpb.Response{Type: masterpb.Response_GET_TASKS.Enum(), GetTasks: master.OperatorTasks(s)}
+	wantTasksPB, _ := proto.Marshal(tasksRef)
+	wantTasksJSON, _ := mesosjson.Marshal(tasksRef)
 	wantState, _ := json.Marshal(refRenderState(s))
 	if !bytes.Contains(wantState, []byte(`"labels":{"labels":[{"key":"tier","value":"\u003cweb \u0026 api\u003e"}]}`)) ||
 		!bytes.Contains(wantState, []byte(`"discovery":{`)) {
@@ -132,6 +138,8 @@ func compareState(t *testing.T, step string, c *stateCaches, s *master.State) {
 		{"GET_STATE protobuf", c.getStateProto, wantPB},
 		{"GET_STATE json", c.getStateJSON, wantJSON},
 		{"/master/state", c.masterState, wantState},
+		{"GET_TASKS protobuf", c.getTasksProto, wantTasksPB},
+		{"GET_TASKS json", c.getTasksJSON, wantTasksJSON},
 	} {
 		b, err := tc.encode(s)
 		if err != nil {
@@ -189,4 +197,61 @@ func TestStateReadsOverHTTP(t *testing.T) {
 		t.Errorf("frameworks %v", doc["frameworks"])
 	}
 	_ = codec.JSON
+}
+
+// BenchmarkTaskObject encodes one /master/state task object, the cost of a
+// cold read per task: the struct form against the map form it replaced.
+func BenchmarkTaskObject(b *testing.B) {
+	res, _ := resources.Parse("cpus:0.5;mem:256")
+	t := &master.TaskView{ID: "task-0000001", Name: "task-0000001", FrameworkID: "f", AgentID: "a", Role: "*",
+		State: mesos.TaskState_TASK_RUNNING, Resources: res, Statuses: []*mesos.TaskStatus{{
+			TaskId: &mesos.TaskID{Value: proto.String("task-0000001")}, State: mesos.TaskState_TASK_RUNNING.Enum(),
+			Uuid: make([]byte, 16), Timestamp: proto.Float64(1), AgentId: &mesos.AgentID{Value: proto.String("a")}}}}
+	b.Run("struct", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			mustJSON(renderTask(t))
+		}
+	})
+	b.Run("map", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			mustJSON(refRenderTask(t))
+		}
+	})
+}
+
+// Concurrent reads of every kind share the kept encodings safely (run
+// with -race) and all answer in full.
+func TestConcurrentStateReads(t *testing.T) {
+	om := startOperatorMaster(t, nil)
+	ag := registerAgent(t, om.srv, "cpus:8;mem:4096")
+	fw := subscribeFramework(t, om.srv.URL, webFramework("reader"))
+	launchTasks(fw, ag, [2]string{"t1"}, [2]string{"t2"}, [2]string{"t3"})
+	getState, _ := codec.JSON.Marshal(callOf(masterpb.Call_GET_STATE))
+	errs := make(chan string, 64)
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 5; i++ {
+				req := httptest.NewRequest(http.MethodGet, "/master/state", nil)
+				if g%2 == 0 {
+					req = httptest.NewRequest(http.MethodPost, "/api/v1", bytes.NewReader(getState))
+					req.Header.Set("Content-Type", codec.MediaTypeJSON)
+					req.Header.Set("Accept", encodings[(g/2)%2].MediaType())
+				}
+				w := httptest.NewRecorder()
+				om.h.ServeHTTP(w, req)
+				if w.Code != 200 || !bytes.Contains(w.Body.Bytes(), []byte("t3")) {
+					errs <- fmt.Sprintf("reader %d: %d %.80q", g, w.Code, w.Body.String())
+				}
+			}
+		}(g)
+	}
+	ag.update(fw.id, "t2", mesos.TaskState_TASK_FINISHED, bytes.Repeat([]byte{9}, 16))
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
 }

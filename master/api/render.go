@@ -86,7 +86,7 @@ func frameworkObject(f master.FrameworkView) object {
 
 // taskObject is a task of /master/state. Its fields are in the order
 // encoding/json writes a map's keys, so it encodes as the map form of the
-// object would, several times faster.
+// object would, in half the time (BenchmarkTaskObject).
 type taskObject struct {
 	Container   json.RawMessage   `json:"container,omitempty"`
 	Discovery   json.RawMessage   `json:"discovery,omitempty"`

@@ -2,15 +2,10 @@ package api
 
 import (
 	"bytes"
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
-	"runtime"
-	"time"
-
-	"google.golang.org/protobuf/proto"
 
 	"github.com/agoraproject/agora/master"
 	mesos "github.com/agoraproject/agora/proto/mesos/v1"
@@ -23,72 +18,6 @@ import (
 // framework's fields) are encoded whole with placeholders where the lists
 // go, and the lists are spliced in. The bytes are those encoding/json
 // gives the whole document (TestStateReadsMatchReference).
-
-// stateCaches are a Handler's state-read caches and statistics.
-type stateCaches struct {
-	agents    agentObjects
-	executors executorCache
-	stats     readStats
-	idle      idleDropper
-	// slots bound how many big reads copy and encode at once: one on two
-	// cores, so that clients polling the state back to back leave a core
-	// to the event loop and the other requests.
-	slots chan struct{}
-}
-
-func newStateCaches(ttl time.Duration) *stateCaches {
-	return &stateCaches{idle: idleDropper{ttl: ttl, drop: func() {}},
-		slots: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)-1))}
-}
-
-// encodeFailed is an encoding error, as opposed to the master's.
-type encodeFailed struct{ error }
-
-// read copies the state and encodes it, in one of the slots. Writing the
-// response to the client happens outside them.
-func (c *stateCaches) read(ctx context.Context, m *master.Master, encode func(*master.State) (*body, error)) (*body, error) {
-	select {
-	case c.slots <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	defer func() { <-c.slots }()
-	s, err := m.State(ctx)
-	if err != nil {
-		return nil, err
-	}
-	b, err := encode(s)
-	if err != nil {
-		return nil, encodeFailed{err}
-	}
-	return b, nil
-}
-
-// agentKey is what an agent's object renders besides its resources
-// (total, used and offered), which are compared by value.
-type agentKey struct {
-	id, pid, version     string
-	info                 *mesos.AgentInfo
-	connected            bool
-	registered, reregist time.Time
-}
-
-func keyOfAgent(a *master.AgentView) agentKey {
-	return agentKey{id: a.ID, pid: a.PID, version: a.Version, info: a.Info,
-		connected: a.Connected, registered: a.RegisteredAt, reregist: a.ReregisteredAt}
-}
-
-func sameResources(a, b []*mesos.Resource) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] && !proto.Equal(a[i], b[i]) {
-			return false
-		}
-	}
-	return true
-}
 
 // splicePrefix marks where a list goes in an encoded object: a NUL and a
 // random word drawn when the process starts, so that no string a framework

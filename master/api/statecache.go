@@ -2,12 +2,11 @@ package api
 
 import (
 	"context"
+	"runtime"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/agoraproject/agora/master"
-	mesos "github.com/agoraproject/agora/proto/mesos/v1"
 )
 
 // Encoded state objects kept between reads. A task's JSON and protobuf
@@ -20,6 +19,46 @@ import (
 // Nothing is kept for long without readers: when no state read has come
 // for a while, the master drops the views and encodings, and the agents'
 // cache is dropped.
+
+// stateCaches are a Handler's state-read caches and statistics.
+type stateCaches struct {
+	agents    agentObjects
+	executors executorCache
+	stats     readStats
+	idle      idleDropper
+	// slots bound how many big reads copy and encode at once: one on two
+	// cores, so that clients polling the state back to back leave a core
+	// to the event loop and the other requests.
+	slots chan struct{}
+}
+
+func newStateCaches(ttl time.Duration) *stateCaches {
+	return &stateCaches{idle: idleDropper{ttl: ttl, drop: func() {}},
+		slots: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)-1))}
+}
+
+// encodeFailed is an encoding error, as opposed to the master's.
+type encodeFailed struct{ error }
+
+// read copies the state and encodes it, in one of the slots. Writing the
+// response to the client happens outside them.
+func (c *stateCaches) read(ctx context.Context, m *master.Master, encode func(*master.State) (*body, error)) (*body, error) {
+	select {
+	case c.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-c.slots }()
+	s, err := m.State(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b, err := encode(s)
+	if err != nil {
+		return nil, encodeFailed{err}
+	}
+	return b, nil
+}
 
 // DefaultStateCacheTTL is how long encodings are kept after the last
 // state read.
@@ -50,7 +89,8 @@ func taskBytes(t *master.TaskView, slot int, tag string, encoded *int, encode fu
 	return b
 }
 
-// readStats are how many objects the last read of a kind encoded.
+// readStats count the objects reads encoded, by kind, since the last
+// reset (tests read them).
 type readStats struct {
 	mu      sync.Mutex
 	encoded map[string]int
@@ -62,10 +102,16 @@ func (r *readStats) record(kind string, n int) {
 	if r.encoded == nil {
 		r.encoded = map[string]int{}
 	}
-	r.encoded[kind] = n
+	r.encoded[kind] += n
 }
 
-func (r *readStats) last(kind string) int {
+func (r *readStats) reset() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.encoded = nil
+}
+
+func (r *readStats) count(kind string) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.encoded[kind]
@@ -103,72 +149,6 @@ func (d *idleDropper) expire() {
 	d.timer = nil
 	d.mu.Unlock()
 	d.drop()
-}
-
-// agentObjects keeps agents' encodings from one read to the next, by what
-// they render: each read builds the next generation from the previous
-// one, so agents that are gone drop out, and a generation once published
-// is never written again (its entries' slots are filled at most once).
-type agentObjects struct {
-	mu  sync.Mutex
-	cur map[agentKey]*agentEntry
-}
-
-// Slots of agentEntry.
-const (
-	agentSlotState = iota // /master/state
-	agentSlotProto        // GetAgents.Agent, protobuf
-	agentSlotJSON         // GetAgents.Agent, Mesos JSON
-	agentSlots
-)
-
-type agentEntry struct {
-	total, used, offered []*mesos.Resource
-	enc                  [agentSlots]atomic.Pointer[[]byte]
-}
-
-type agentObjectsGen struct {
-	prev, next map[agentKey]*agentEntry
-	encoded    int
-}
-
-func (c *agentObjects) begin(n int) *agentObjectsGen {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return &agentObjectsGen{prev: c.cur, next: make(map[agentKey]*agentEntry, n)}
-}
-
-// bytes returns the agent's encoding in slot, encoding and keeping it when
-// the agent changed or it is missing.
-func (g *agentObjectsGen) bytes(a *master.AgentView, slot int, encode func(*master.AgentView) []byte) []byte {
-	k := keyOfAgent(a)
-	e := g.next[k]
-	if e == nil {
-		e = g.prev[k]
-		if e == nil || !sameResources(e.total, a.Total) || !sameResources(e.used, a.Used) || !sameResources(e.offered, a.Offered) {
-			e = &agentEntry{total: a.Total, used: a.Used, offered: a.Offered}
-		}
-		g.next[k] = e
-	}
-	if p := e.enc[slot].Load(); p != nil {
-		return *p
-	}
-	b := encode(a)
-	e.enc[slot].Store(&b)
-	g.encoded++
-	return b
-}
-
-func (c *agentObjects) end(g *agentObjectsGen) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.cur = g.next
-}
-
-func (c *agentObjects) reset() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.cur = nil
 }
 
 // executorCache keeps each framework's executor lists of /master/state

@@ -25,3 +25,40 @@ func TestTallyMatchesScalarOfSum(t *testing.T) {
 		t.Errorf("gpus (not counted) = %v, want 0", got)
 	}
 }
+
+// tasksLike is n tasks' resources as a master holds them: cpus and mem
+// allocated to a role.
+func tasksLike(n int) [][]*mesos.Resource {
+	out := make([][]*mesos.Resource, n)
+	for i := range out {
+		rs := []*mesos.Resource{sc("cpus", 0.1, "*"), sc("mem", 32, "*")}
+		out[i] = AllocateTo(rs, "web")
+	}
+	return out
+}
+
+func BenchmarkTally10kTasks(b *testing.B) {
+	tasks := tasksLike(10000)
+	for range b.N {
+		t := NewTally("cpus", "mem", "disk", "gpus")
+		for _, rs := range tasks {
+			t.Add(rs)
+		}
+		if t.Value("cpus") != 1000 {
+			b.Fatal(t.Value("cpus"))
+		}
+	}
+}
+
+func BenchmarkAddStripped10kTasks(b *testing.B) {
+	tasks := tasksLike(10000)
+	for range b.N {
+		var used []*mesos.Resource
+		for _, rs := range tasks {
+			used = Add(used, StripAllocation(rs))
+		}
+		if Scalar(used, "cpus") != 1000 {
+			b.Fatal(Scalar(used, "cpus"))
+		}
+	}
+}

@@ -25,6 +25,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"time"
 
@@ -64,6 +65,12 @@ type Config struct {
 	// /sys/fs/cgroup; for v2 the unified mount, for v1 the directory
 	// holding one mount per controller).
 	Mountpoint string
+	// ParallelLaunches bounds the launches that create cgroups and fork at
+	// once (default twice the CPUs, at least 4); the others wait in
+	// order. The kernel serializes cgroup creation anyway: a burst of a
+	// thousand launches at once would only hold a thousand threads and
+	// finish all of them late instead of the first ones early.
+	ParallelLaunches int
 }
 
 func (c Config) withDefaults() Config {
@@ -82,6 +89,9 @@ func (c Config) withDefaults() Config {
 	if c.Mountpoint == "" {
 		c.Mountpoint = "/sys/fs/cgroup"
 	}
+	if c.ParallelLaunches == 0 {
+		c.ParallelLaunches = max(4, 2*runtime.GOMAXPROCS(0))
+	}
 	return c
 }
 
@@ -94,6 +104,8 @@ func (c Config) Validate() error {
 		return errors.New("cgroups: negative pids limit")
 	case c.ReapTimeout < 0:
 		return errors.New("cgroups: negative reap timeout")
+	case c.ParallelLaunches < 0:
+		return errors.New("cgroups: negative parallel launches")
 	case c.Version != 0 && c.Version != 1 && c.Version != 2:
 		return fmt.Errorf("cgroups: version %d is neither 1 nor 2", c.Version)
 	case c.CFS && !c.CPU:
@@ -129,6 +141,7 @@ type Containerizer struct {
 	log     *zap.Logger
 	backend backend
 	version int
+	slots   chan struct{} // one per launch in progress (ParallelLaunches)
 }
 
 var _ containerizer.Containerizer = (*Containerizer)(nil)
@@ -142,7 +155,7 @@ func New(cfg Config) (*Containerizer, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	c := &Containerizer{cfg: cfg, log: cfg.Logger.Named("cgroups"), version: cfg.Version}
+	c := &Containerizer{cfg: cfg, log: cfg.Logger.Named("cgroups"), version: cfg.Version, slots: make(chan struct{}, cfg.ParallelLaunches)}
 	if c.version == 0 {
 		switch cgroupsv3.Mode() {
 		case cgroupsv3.Unified:
@@ -175,14 +188,21 @@ func New(cfg Config) (*Containerizer, error) {
 func (c *Containerizer) Version() int { return c.version }
 
 // Launch creates the container's cgroups with its limits, starts spec's
-// command inside them and returns once it runs.
-func (c *Containerizer) Launch(_ context.Context, spec containerizer.LaunchSpec) (containerizer.Container, error) {
+// command inside them and returns once it runs. When ParallelLaunches are
+// in progress it first waits for one to end, or for ctx.
+func (c *Containerizer) Launch(ctx context.Context, spec containerizer.LaunchSpec) (containerizer.Container, error) {
 	if err := hostcmd.CheckHostContainer(spec.Container, "cgroups"); err != nil {
 		return nil, err
 	}
 	if spec.ContainerID == "" || strings.Contains(spec.ContainerID, "/") || !validPath(spec.ContainerID) {
 		return nil, fmt.Errorf("invalid container ID %q", spec.ContainerID)
 	}
+	select {
+	case c.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("waiting to launch: %w", ctx.Err())
+	}
+	defer func() { <-c.slots }()
 	hc, err := hostcmd.Build(spec)
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package cgroups
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -340,5 +341,44 @@ func TestUpdateKeepsLimitAboveUsage(t *testing.T) {
 	case <-ct.done:
 		t.Fatalf("the container ended: %+v", ct.status)
 	default:
+	}
+}
+
+// TestParallelLaunchesBound: launches beyond ParallelLaunches wait for a
+// slot (or give up with their context), and a burst of them all runs.
+func TestParallelLaunchesBound(t *testing.T) {
+	needCgroups(t)
+	cfg := full(t)
+	cfg.ParallelLaunches = 2
+	c, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.slots <- struct{}{} // two launches in progress
+	c.slots <- struct{}{}
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := c.Launch(ctx, spec(t, "sleep 100", nil)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Launch with no slot free: %v, want it to give up with its context", err)
+	}
+	<-c.slots
+	<-c.slots
+	errs := make(chan error, 12)
+	cts := make(chan containerizer.Container, 12)
+	for range 12 {
+		go func() {
+			ct, err := c.Launch(t.Context(), spec(t, "sleep 100", nil))
+			errs <- err
+			cts <- ct
+		}()
+	}
+	for range 12 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+		if ct := <-cts; ct != nil {
+			_ = ct.Kill()
+			wait(t, ct)
+		}
 	}
 }

@@ -28,7 +28,7 @@ func TestLimitsFor(t *testing.T) {
 
 func TestConfigValidate(t *testing.T) {
 	for _, bad := range []Config{
-		{Root: "../x"}, {Root: "a//b"}, {PidsLimit: -1}, {Version: 3}, {CFS: true},
+		{Root: "../x"}, {Root: "a//b"}, {PidsLimit: -1}, {Version: 3}, {CFS: true}, {ParallelLaunches: -1},
 	} {
 		if bad.Validate() == nil {
 			t.Errorf("%+v accepted", bad)
