@@ -1,7 +1,9 @@
 package agent
 
 import (
+	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -63,4 +65,44 @@ func (a *Agent) executorEndpoint() string {
 		return net.JoinHostPort(a.ip, fmt.Sprint(a.cfg.ExecutorPort))
 	}
 	return a.endpoint()
+}
+
+// LeaderSigner renews the agent's certificate through the master it
+// follows at the time (an agent given --master zk:// follows the leader),
+// over client, which presents the current certificate.
+func (a *Agent) LeaderSigner(client *http.Client) pki.SignFunc {
+	return func(ctx context.Context, csrPEM []byte) ([]byte, error) {
+		u := a.master.endpoint.Load()
+		if u == nil {
+			return nil, errors.New("pki: renew: no leading master known")
+		}
+		return pki.RemoteSigner(client, u.Scheme+"://"+u.Host)(ctx, csrPEM)
+	}
+}
+
+// WithCredential makes client send principal and secret as HTTP Basic on
+// every request, redirects to another master included (for a master with
+// --authenticate_agents). It returns a new client.
+func WithCredential(client *http.Client, principal, secret string) *http.Client {
+	if client == nil {
+		client = newHTTPClient()
+	}
+	c := *client
+	next := c.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	c.Transport = basicAuth{next: next, principal: principal, secret: secret}
+	return &c
+}
+
+type basicAuth struct {
+	next              http.RoundTripper
+	principal, secret string
+}
+
+func (b basicAuth) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.SetBasicAuth(b.principal, b.secret)
+	return b.next.RoundTrip(r)
 }

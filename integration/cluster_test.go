@@ -31,6 +31,8 @@ var fastMasterFlags = []string{
 	// Plain HTTP keeps these tests about what they test; security_test.go
 	// runs the default, TLS with joined agents.
 	"--tls=false",
+	// The tests run tasks as the user running them, often root.
+	"--allow_root_tasks",
 	"--allocation_interval=100ms",
 	"--agent_ping_timeout=1secs",
 	"--max_agent_ping_timeouts=2",

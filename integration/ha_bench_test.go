@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-zookeeper/zk"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/agoraproject/agora/agent/sim"
@@ -50,14 +51,32 @@ func (m *benchMaster) kill9() {
 	<-m.done
 }
 
-// leads reports whether m answers /master/state itself (200, not 307).
-func (m *benchMaster) leads() bool {
+// benchRole is what a master's answer to /master/state-summary shows.
+type benchRole int
+
+const (
+	roleNone    benchRole = iota // no answer, 503, or a redirect elsewhere
+	roleElected                  // a redirect to itself: elected, still recovering
+	roleServing                  // 200: it leads and answers calls
+)
+
+// role asks m for /master/state-summary. An elected master that has not
+// finished recovering names itself as the leader and so redirects to
+// itself.
+func (m *benchMaster) role() benchRole {
 	resp, err := noRedirect.Get(m.url + "/master/state-summary")
 	if err != nil {
-		return false
+		return roleNone
 	}
 	resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
+	switch {
+	case resp.StatusCode == http.StatusOK:
+		return roleServing
+	case resp.StatusCode == http.StatusTemporaryRedirect &&
+		strings.HasPrefix(resp.Header.Get("Location"), "//127.0.0.1:"+strconv.Itoa(m.port)+"/"):
+		return roleElected
+	}
+	return roleNone
 }
 
 func activated(url string) int {
@@ -77,16 +96,16 @@ func activated(url string) int {
 // follower, following its 307) have reregistered. Each iteration restarts
 // the killed master as a follower. Run with:
 //
-//	go test ./integration -run '^$' -bench MasterFailover -benchtime 10x
+//	go test ./integration -run '^$' -bench MasterFailover -benchtime 20x
 func BenchmarkMasterFailover(b *testing.B) {
 	const agents = 1000
 	zks := zktest.Start(b)
-	zk := "zk://" + zks.Addr + "/agora-bench"
+	zkURL := "zk://" + zks.Addr + "/agora-bench"
 	var masters []*benchMaster
 	for range 3 {
 		port := freePortTB(b)
 		m := &benchMaster{port: port, dir: b.TempDir(), url: "http://127.0.0.1:" + strconv.Itoa(port)}
-		m.start(b, zk)
+		m.start(b, zkURL)
 		masters = append(masters, m)
 	}
 	b.Cleanup(func() {
@@ -94,13 +113,13 @@ func BenchmarkMasterFailover(b *testing.B) {
 			m.kill9()
 		}
 	})
-	leader := waitBenchLeader(b, masters, nil)
+	leader, _ := waitBenchLeader(b, masters, nil)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	offers := make(chan time.Time, 1024)
 	client, err := sdksched.New(sdksched.Config{
-		Master:     zk,
+		Master:     zkURL,
 		Framework:  &mesos.FrameworkInfo{User: proto.String("root"), Name: proto.String("failover-bench"), FailoverTimeout: proto.Float64(3600)},
 		MinBackoff: 50 * time.Millisecond, MaxBackoff: time.Second,
 	}, sdksched.Callbacks{Offers: func(context.Context, *sdksched.Client, []*mesos.Offer) error {
@@ -128,17 +147,34 @@ func BenchmarkMasterFailover(b *testing.B) {
 		return activated(leader.url) == agents
 	})
 
-	var serving, offering, reregistered []time.Duration
+	// The benchmark's own ZooKeeper session watches the leader's znode, to
+	// tell when the server expired the killed leader's session.
+	zc, _, err := zk.Connect([]string{zks.Addr}, 10*time.Second, zk.WithLogInfo(false))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer zc.Close()
+
+	var expired, elected, serving, offering, reregistered, electing, recovering []time.Duration
 	b.ResetTimer()
 	for range b.N {
 		for len(offers) > 0 {
 			<-offers
 		}
+		gone := watchLeaderZnode(b, zc, "/agora-bench")
 		killed := leader
 		leader.kill9()
 		t0 := time.Now()
-		leader = waitBenchLeader(b, masters, killed)
+		var electedAt time.Time
+		leader, electedAt = waitBenchLeader(b, masters, killed)
 		serving = append(serving, time.Since(t0))
+		elected = append(elected, electedAt.Sub(t0))
+		expired = append(expired, (<-gone).Sub(t0))
+		// The phases: ZooKeeper expires the session and deletes the znode;
+		// the next contender's watch fires and it is elected; it recovers
+		// the registry and serves (each as this client first sees it).
+		electing = append(electing, elected[len(elected)-1]-expired[len(expired)-1])
+		recovering = append(recovering, serving[len(serving)-1]-elected[len(elected)-1])
 		vip.target.Store(&leader.url)
 		waitBench(b, 30*time.Second, "offers", func() bool {
 			select {
@@ -153,27 +189,83 @@ func BenchmarkMasterFailover(b *testing.B) {
 		})
 		waitBench(b, 60*time.Second, "agents reregistered", func() bool { return activated(leader.url) == agents })
 		reregistered = append(reregistered, time.Since(t0))
-		killed.start(b, zk) // back as a follower
+		killed.start(b, zkURL) // back as a follower
 	}
 	b.StopTimer()
+	reportQuantiles(b, "zk-expired", expired)
+	reportQuantiles(b, "elected", elected)
+	reportQuantiles(b, "expired-to-elected", electing)
+	reportQuantiles(b, "elected-to-serving", recovering)
 	reportQuantiles(b, "leader", serving)
 	reportQuantiles(b, "offers", offering)
 	reportQuantiles(b, "agents", reregistered)
 }
 
-// waitBenchLeader waits for a live master other than not to lead.
-func waitBenchLeader(b *testing.B, masters []*benchMaster, not *benchMaster) *benchMaster {
+// waitBenchLeader waits for a live master other than not to lead, and
+// returns it and when a master was first seen elected (at the latest, when
+// it served).
+func waitBenchLeader(b *testing.B, masters []*benchMaster, not *benchMaster) (*benchMaster, time.Time) {
 	var leader *benchMaster
+	var electedAt time.Time
 	waitBench(b, 30*time.Second, "a leader", func() bool {
 		for _, m := range masters {
-			if m != not && m.leads() {
+			if m == not {
+				continue
+			}
+			switch m.role() {
+			case roleServing:
+				if electedAt.IsZero() {
+					electedAt = time.Now()
+				}
 				leader = m
 				return true
+			case roleElected:
+				if electedAt.IsZero() {
+					electedAt = time.Now()
+				}
 			}
 		}
 		return false
 	})
-	return leader
+	return leader, electedAt
+}
+
+// watchLeaderZnode finds the leading contender's znode under dir and
+// returns a channel that receives when it is deleted.
+func watchLeaderZnode(b *testing.B, zc *zk.Conn, dir string) <-chan time.Time {
+	kids, _, err := zc.Children(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var lowest string
+	for _, k := range kids {
+		if strings.HasPrefix(k, "json.info_") && (lowest == "" || k < lowest) {
+			lowest = k
+		}
+	}
+	if lowest == "" {
+		b.Fatal("no contender znode under " + dir)
+	}
+	gone := make(chan time.Time, 1)
+	go func() {
+		for {
+			ok, _, ch, err := zc.ExistsW(dir + "/" + lowest)
+			if err == nil && !ok {
+				gone <- time.Now()
+				return
+			}
+			if err != nil {
+				time.Sleep(10 * time.Millisecond)
+				continue
+			}
+			ev := <-ch
+			if ev.Type == zk.EventNodeDeleted {
+				gone <- time.Now()
+				return
+			}
+		}
+	}()
+	return gone
 }
 
 func waitBench(b *testing.B, timeout time.Duration, what string, cond func() bool) {

@@ -28,8 +28,12 @@ import (
 const secCredentials = `{"credentials": [
   {"principal": "alice", "secret": "alice-pw"},
   {"principal": "bob", "secret": "bob-pw"},
-  {"principal": "ops", "secret": "ops-pw", "token": "ops-bearer-token"}
+  {"principal": "ops", "secret": "ops-pw", "token": "ops-bearer-token"},
+  {"principal": "agent-node1", "secret": "agent-pw"}
 ]}`
+
+// secSecrets must appear in no log.
+var secSecrets = []string{"alice-pw", "bob-pw", "ops-pw", "ops-bearer-token", "agent-pw"}
 
 const secACLs = `{
   "permissive": true,
@@ -53,6 +57,14 @@ const secACLs = `{
     {"principals": {"values": ["ops"]}, "roles": {"type": "ANY"}},
     {"principals": {"type": "ANY"}, "roles": {"type": "NONE"}}
   ],
+  "view_frameworks": [
+    {"principals": {"values": ["bob"]}, "users": {"values": ["nobody"]}},
+    {"principals": {"values": ["bob"]}, "users": {"type": "NONE"}}
+  ],
+  "view_tasks": [
+    {"principals": {"values": ["bob"]}, "users": {"values": ["nobody"]}},
+    {"principals": {"values": ["bob"]}, "users": {"type": "NONE"}}
+  ],
   "mark_agents_gone": [
     {"principals": {"values": ["ops"]}, "agents": {"type": "ANY"}},
     {"principals": {"type": "ANY"}, "agents": {"type": "NONE"}}
@@ -72,6 +84,11 @@ type secCluster struct {
 	stream  *http.Client // the same, without a timeout
 	agentID string
 	agentAt string // the agent's host:port
+	// agentCred is the agents' --credential file; agentDir and agent
+	// the joined agent's work dir and process.
+	agentCred string
+	agentDir  string
+	agent     *proc
 }
 
 type auth struct{ principal, secret, bearer string }
@@ -93,10 +110,15 @@ func startSecureCluster(t *testing.T) *secCluster {
 	port := freePort(t)
 	c := &secCluster{t: t, workDir: filepath.Join(dir, "master"), addr: "127.0.0.1:" + strconv.Itoa(port)}
 	c.url = "https://" + c.addr
+	c.agentCred = filepath.Join(dir, "agent-credential.json")
+	if err := os.WriteFile(c.agentCred, []byte(`{"principal": "agent-node1", "secret": "agent-pw"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	c.master = startProc(t, "secure master", agoraBin, "master", "--ip=127.0.0.1", "--advertise_ip=127.0.0.1",
 		"--port="+strconv.Itoa(port), "--work_dir="+c.workDir, "--hostname=localhost",
 		"--allocation_interval=100ms", "--credentials="+creds, "--acls="+secACLs,
-		"--authenticate_frameworks", "--authenticate_http_readonly", "--authenticate_http_readwrite",
+		"--authenticate_frameworks", "--authenticate_http_readonly", "--authenticate_http_readwrite", "--authenticate_agents",
+		"--allow_root_tasks", // alice's framework runs as root, the tests' user
 		"--max_request_body_bytes=65536", "--http_header_timeout=1secs")
 	eventually(t, 15*time.Second, "the master's CA", func() error {
 		if c.master.exited() {
@@ -147,7 +169,7 @@ func (c *secCluster) joinToken() string {
 func agentArgs(c *secCluster, workDir string, port int, extra ...string) []string {
 	return append([]string{"agent", "--master=" + c.addr, "--work_dir=" + workDir,
 		"--resources=" + agentResources, "--ip=127.0.0.1", "--advertise_ip=127.0.0.1",
-		"--port=" + strconv.Itoa(port), "--hostname=node1", "--kill_grace_period=1secs"}, extra...)
+		"--port=" + strconv.Itoa(port), "--hostname=node1", "--kill_grace_period=1secs", "--credential=" + c.agentCred}, extra...)
 }
 
 // startJoinedAgent starts an agent with the master's printed token and
@@ -155,7 +177,9 @@ func agentArgs(c *secCluster, workDir string, port int, extra ...string) []strin
 func (c *secCluster) startJoinedAgent() {
 	t := c.t
 	port := freePort(t)
-	p := startProc(t, "secure agent", agoraBin, agentArgs(c, t.TempDir(), port, "--join_token="+c.joinToken())...)
+	c.agentDir = t.TempDir()
+	p := startProc(t, "secure agent", agoraBin, agentArgs(c, c.agentDir, port, "--join_token="+c.joinToken())...)
+	c.agent = p
 	c.agentAt = "127.0.0.1:" + strconv.Itoa(port)
 	waitHealthyWith(t, p, c.client, "https://"+c.agentAt)
 	eventually(t, 10*time.Second, "agent registered", func() error {
@@ -380,6 +404,50 @@ func TestSecurity(t *testing.T) {
 	wantStatus(t, "alice's ACCEPT", status, body, http.StatusAccepted, "")
 	c.awaitTask(alice, a, "alice-task", "TASK_RUNNING")
 
+	t.Run("view ACLs", func(t *testing.T) {
+		// bob may view only what runs as nobody: alice's framework and
+		// task are absent from his reads; ops sees both.
+		for _, read := range []struct {
+			method, path string
+			body         any
+		}{{http.MethodGet, "/master/state", nil}, {http.MethodGet, "/master/state-summary", nil},
+			{http.MethodPost, "/api/v1", map[string]any{"type": "GET_STATE"}}, {http.MethodPost, "/api/v1", map[string]any{"type": "GET_FRAMEWORKS"}}} {
+			status, body, _ := c.do(bob, read.method, read.path, read.body)
+			wantStatus(t, "bob "+read.path, status, body, http.StatusOK, b.frameworkID)
+			if strings.Contains(body, a.frameworkID) || strings.Contains(body, "alice-task") {
+				t.Errorf("bob's %s %s shows alice's framework or task", read.method, read.path)
+			}
+			status, body, _ = c.do(ops, read.method, read.path, read.body)
+			wantStatus(t, "ops "+read.path, status, body, http.StatusOK, a.frameworkID)
+		}
+	})
+
+	t.Run("agent credentials", func(t *testing.T) {
+		// With --authenticate_agents the joined agent registered with its
+		// credential; its certificate alone, or a wrong secret, is 401.
+		pair, err := tls.LoadX509KeyPair(filepath.Join(c.agentDir, "tls", "agent.crt"), filepath.Join(c.agentDir, "tls", "agent.key"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{
+			RootCAs: c.pool, Certificates: []tls.Certificate{pair}}}}
+		for name, secret := range map[string]string{"no credential": "", "a wrong secret": "guess"} {
+			req, _ := http.NewRequest(http.MethodPost, c.url+"/agora/v1/agent", strings.NewReader("{}"))
+			req.Header.Set("Content-Type", "application/json")
+			if secret != "" {
+				req.SetBasicAuth("agent-node1", secret)
+			}
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusUnauthorized {
+				t.Errorf("agent protocol with a certificate and %s: %d, want 401", name, resp.StatusCode)
+			}
+		}
+	})
+
 	t.Run("files API", func(t *testing.T) {
 		base := "/agents/" + c.agentID + "/files/browse?path="
 		sandbox := "/frameworks/" + a.frameworkID + "/executors/alice-task/runs/latest"
@@ -532,6 +600,16 @@ func TestSecurity(t *testing.T) {
 	}
 	if !running {
 		t.Errorf("alice's task is not running at the end: %+v", s.Frameworks)
+	}
+
+	// No secret of the credentials files reached a log.
+	for _, p := range []*proc{c.master, c.agent} {
+		out := p.out.String()
+		for _, secret := range secSecrets {
+			if strings.Contains(out, secret) {
+				t.Errorf("%s's log shows the secret %q", p.name, secret)
+			}
+		}
 	}
 }
 

@@ -211,6 +211,9 @@ func (m *Master) launchGroup(f *frameworkRecord, a *agentRecord, lg *mesos.Offer
 	if exec == nil || exec.GetExecutorId().GetValue() == "" {
 		return fail("LAUNCH_GROUP needs an 'executor' with an 'executor_id'")
 	}
+	if msg := m.launchRefusal(f, nil, nil, exec); msg != "" {
+		return fail(msg) // auth_launch.go
+	}
 	// A CUSTOM executor is accounted as a LAUNCH's is (executors.go).
 	custom := exec.GetType() == mesos.ExecutorInfo_CUSTOM
 	if !custom && a.executors[executorKey{f.id, exec.GetExecutorId().GetValue()}] != nil {
@@ -330,6 +333,9 @@ func (m *Master) validateTask(f *frameworkRecord, a *agentRecord, t *mesos.TaskI
 	if !resources.Contains(remaining, res) {
 		return nil, "", fmt.Sprintf("task uses more resources (%s) than remain in the offers (%s)",
 			resources.String(resources.StripAllocation(res)), resources.String(resources.StripAllocation(remaining)))
+	}
+	if msg := m.launchRefusal(f, t.GetCommand(), t.GetContainer(), t.GetExecutor()); msg != "" {
+		return nil, "", msg // auth_launch.go
 	}
 	return res, role, ""
 }

@@ -44,6 +44,14 @@ type Config struct {
 	// Weights are roles' weights (--weights); UPDATE_WEIGHTS changes them.
 	Weights map[string]float64
 
+	// RefuseRootTasks and RefusePrivilegedContainers make launches that
+	// would run as root, or in a privileged Docker container, fail with
+	// TASK_ERROR (auth_launch.go). The zero value refuses nothing; `agora
+	// master` refuses both unless --allow_root_tasks and
+	// --allow_privileged_containers.
+	RefuseRootTasks            bool
+	RefusePrivilegedContainers bool
+
 	// Flags are the command-line flags as given, reported by /master/state.
 	Flags map[string]string
 

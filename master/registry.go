@@ -66,6 +66,9 @@ type RegisteredAgent struct {
 // rewriting a bucket stays small with 10,000 agents.
 const registryBuckets = 32
 
+// loadParallel is how many keys LoadRegistry reads at once.
+const loadParallel = 16
+
 const (
 	keyAgentsPrefix = "agents/"
 	keyGone         = "gone"
@@ -97,18 +100,36 @@ func LoadRegistry(ctx context.Context, st store.Store, log *zap.Logger) (*Regist
 	if err != nil {
 		return nil, fmt.Errorf("registry: list agents: %w", err)
 	}
-	for _, k := range keys {
-		b, err := st.Get(ctx, k)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("registry: read %s: %w", k, err)
-		}
-		agents, err := decodeAgentBucket(b)
-		if err != nil {
-			return nil, fmt.Errorf("registry: %s: %w", k, err)
-		}
+	// A new leader accepts no call before this returns: the buckets are
+	// read and decoded concurrently rather than one round trip after the
+	// other.
+	buckets := make([]map[string]*RegisteredAgent, len(keys))
+	errs := make([]error, len(keys))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, loadParallel)
+	for i, k := range keys {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			b, err := st.Get(ctx, k)
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+				return
+			case err != nil:
+				errs[i] = fmt.Errorf("registry: read %s: %w", k, err)
+				return
+			}
+			if buckets[i], err = decodeAgentBucket(b); err != nil {
+				errs[i] = fmt.Errorf("registry: %s: %w", k, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	for _, agents := range buckets {
 		for id, a := range agents {
 			r.data.Agents[id] = a
 		}

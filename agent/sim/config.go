@@ -36,10 +36,12 @@ type Config struct {
 	// as if they were lost, so that updates are resent (default 0).
 	AckLossRate float64
 	// Updates is the status update retry schedule (default 1 s doubling
-	// to 60 s, as the real agent).
+	// to 60 s, no sooner than 4 acknowledgement round trips, as the real
+	// agent).
 	Updates statusupdate.Config
 	// Senders is how many calls to the master may be in flight at once,
-	// over all agents; it also sizes the idle connection pool.
+	// over all agents, PONGs aside (they have senders of their own); it
+	// also sizes the idle connection pool.
 	Senders int
 	// SubscribeConcurrency bounds subscriptions waiting for SUBSCRIBED, so
 	// that thousands of agents starting together queue up here rather than

@@ -23,6 +23,7 @@ type Fleet struct {
 	client *client
 	timers *timers
 	calls  chan outCall
+	pongs  chan outCall // a lane of their own: see enqueue
 	subSem chan struct{}
 	agents []*agent
 	stats  counters
@@ -94,6 +95,7 @@ func New(cfg Config) (*Fleet, error) {
 		client: c,
 		timers: newTimers(),
 		calls:  make(chan outCall, 4*cfg.Senders),
+		pongs:  make(chan outCall, 4*pongSenders),
 		subSem: make(chan struct{}, cfg.SubscribeConcurrency),
 	}
 	for gi := range cfg.Groups {
@@ -126,7 +128,10 @@ func (f *Fleet) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { f.timers.run(ctx, func(a *agent, now time.Time) { a.tick(now) }) })
 	for range f.cfg.Senders {
-		wg.Go(func() { f.sender(ctx) })
+		wg.Go(func() { f.sender(ctx, f.calls) })
+	}
+	for range pongSenders {
+		wg.Go(func() { f.sender(ctx, f.pongs) })
 	}
 	f.log.Info("starting simulated agents", zap.Int("agents", len(f.agents)), zap.String("master", f.client.endpoint.String()),
 		zap.Uint64("seed", f.cfg.Seed))
@@ -159,25 +164,35 @@ func (f *Fleet) Stats() Stats {
 	}
 }
 
+// pongSenders send PONGs only.
+const pongSenders = 4
+
 // enqueue hands calls to the senders; it blocks while they are all busy,
-// which slows the agents down rather than piling up calls.
+// which slows the agents down rather than piling up calls. PONGs have
+// senders of their own: a real agent's PONG never waits behind other
+// agents' updates, and one that did would make a loaded master find the
+// agent unreachable and its tasks lost.
 func (f *Fleet) enqueue(calls []outCall) {
 	ctx := f.runCtx
 	for _, c := range calls {
+		lane := f.calls
+		if c.call.GetType() == agentpb.Call_PONG {
+			lane = f.pongs
+		}
 		select {
-		case f.calls <- c:
+		case lane <- c:
 		case <-ctx.Done():
 			return
 		}
 	}
 }
 
-func (f *Fleet) sender(ctx context.Context) {
+func (f *Fleet) sender(ctx context.Context, lane <-chan outCall) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case c := <-f.calls:
+		case c := <-lane:
 			// A lost call is harmless: updates are resent until
 			// acknowledged and a missed PONG is covered by the next PING.
 			if err := f.client.send(ctx, c.endpoint, c.streamID, c.call); err != nil && ctx.Err() == nil {

@@ -77,6 +77,10 @@ func startAgent(ctx context.Context, af *agentFlags, log *zap.Logger, level zap.
 		ln.Close()
 		return err
 	}
+	if err := applyAgentCredential(af.sec.credential, &cfg, log); err != nil {
+		ln.Close()
+		return err
+	}
 	if cfg.Containerizer, err = newContainerizer(*af.containerizer, log, newCgroupsContainerizer); err != nil {
 		ln.Close()
 		return err

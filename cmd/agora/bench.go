@@ -147,7 +147,10 @@ func startChildMaster(ctx context.Context, allocInterval time.Duration) (string,
 	}
 	cmd := exec.Command(exe, "master", "--ip=127.0.0.1", "--hostname=localhost", "--port="+strconv.Itoa(port),
 		"--work_dir="+filepath.Join(dir, "master"), "--logging_level=WARNING",
-		"--allocation_interval="+allocInterval.String())
+		"--allocation_interval="+allocInterval.String(), "--allow_root_tasks",
+		// Simulated agents speak the agent protocol without certificates;
+		// the benchmark measures scheduling, not TLS handshakes.
+		"--tls=false")
 	// Its log (every agent's disconnection at the end, for one) goes to
 	// a file that is kept only when the master fails.
 	logPath := filepath.Join(os.TempDir(), "agora-bench-master.log")

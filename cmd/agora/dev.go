@@ -40,7 +40,8 @@ func runDev(ctx context.Context, args []string) error {
 	mfs := flag.NewFlagSet("master", flag.ContinueOnError)
 	mf := bindMasterFlags(mfs)
 	mf.ip, mf.cfg.Port, mf.cfg.WorkDir, mf.cfg.Hostname = "127.0.0.1", *port, filepath.Join(dir, "master"), "localhost"
-	mf.sec.tls = false // dev is plain HTTP on 127.0.0.1
+	mf.sec.tls = false      // dev is plain HTTP on 127.0.0.1
+	mf.sec.allowRoot = true // dev runs tasks as whoever runs it
 	if err := mf.cfg.Validate(); err != nil {
 		return err
 	}

@@ -78,6 +78,7 @@ func startMaster(ctx context.Context, mf *masterFlags, flags map[string]string, 
 	cfg.Hostname = hostname(cfg.Hostname)
 	cfg.Flags = flags
 	cfg.Logger = log
+	cfg.RefuseRootTasks, cfg.RefusePrivilegedContainers = !mf.sec.allowRoot, !mf.sec.allowPrivileged
 	sec, err := mf.sec.setup(cfg.WorkDir, cfg.Hostname, masterHosts(cfg.Hostname, cfg.IP, mf.ip), log)
 	if err != nil {
 		ln.Close()

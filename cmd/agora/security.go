@@ -32,6 +32,10 @@ type securityFlags struct {
 	authn         authn.Flags
 	acls          string
 	headerTimeout time.Duration
+	// Launch policy and subscription limits (security_limits.go).
+	allowRoot, allowPrivileged bool
+	frameworkSubscribes        api.RateLimit
+	agentSubscribes            api.RateLimit
 }
 
 func bindSecurityFlags(fs *flag.FlagSet) *securityFlags {
@@ -48,6 +52,7 @@ func bindSecurityFlags(fs *flag.FlagSet) *securityFlags {
 	fs.BoolVar(&sf.authn.HTTPReadWrite, "authenticate_http_readwrite", false, "endpoints that change state (the operator API /api/v1, /logging/toggle) require credentials")
 	fs.StringVar(&sf.acls, "acls", "", "Mesos ACLs: inline JSON, a path or a file:// URL (default: everything allowed)")
 	fs.Var(duration.Value{D: &sf.headerTimeout}, "http_header_timeout", "how long a client may take for the TLS handshake and a request's headers before the connection is closed")
+	sf.bindLimits(fs)
 	return sf
 }
 
@@ -79,11 +84,8 @@ func (sf *securityFlags) setup(workDir, hostname string, hosts []string, log *za
 	if err := sf.authn.Validate(sf.credentials != ""); err != nil {
 		return nil, err
 	}
-	if sf.authn.Agents {
-		// Agents send no credentials yet: the flag would lock every agent out.
-		return nil, fmt.Errorf("--authenticate_agents: agents authenticate with their certificate (the default with TLS); agent credentials are not supported yet")
-	}
 	ms.api.Flags = sf.authn
+	ms.api.FrameworkSubscribes, ms.api.AgentSubscribes = sf.frameworkSubscribes, sf.agentSubscribes
 	if sf.acls != "" {
 		a, err := acl.Load(sf.acls)
 		if err != nil {

@@ -2,16 +2,19 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/agoraproject/agora/agent"
+	"github.com/agoraproject/agora/internal/authn"
 	"github.com/agoraproject/agora/internal/duration"
 	"github.com/agoraproject/agora/internal/pki"
 )
@@ -20,12 +23,14 @@ import (
 type agentSecurityFlags struct {
 	joinToken     string
 	headerTimeout time.Duration
+	credential    string // --credential: a file, as Mesos's agent flag
 }
 
 func bindAgentSecurityFlags(fs *flag.FlagSet) *agentSecurityFlags {
 	sf := &agentSecurityFlags{headerTimeout: defaultHeaderTimeout}
 	fs.StringVar(&sf.joinToken, "join_token", "", "join token of a TLS cluster (AGORA-1-...), printed by `agora master` or made by `agora token create`; needed until the agent holds a certificate under <work_dir>/tls")
 	fs.Var(duration.Value{D: &sf.headerTimeout}, "http_header_timeout", "how long a client may take for the TLS handshake and a request's headers before the connection is closed")
+	fs.StringVar(&sf.credential, "credential", "", `file with the agent's credential for a master with --authenticate_agents: {"principal": "...", "secret": "..."} or one "principal secret" line (a path or file:// URL)`)
 	return sf
 }
 
@@ -35,6 +40,9 @@ type agentTLS struct {
 	renewer *pki.Renewer
 	// executors is the plain-HTTP listener of the executor API.
 	executors net.Listener
+	// followLeader renews through the leader the agent follows (zk://).
+	followLeader bool
+	client       *http.Client
 }
 
 // setupAgentTLS decides whether the agent speaks TLS — it does with a
@@ -70,12 +78,11 @@ func setupAgentTLS(ctx context.Context, sf *agentSecurityFlags, cfg *agent.Confi
 	cfg.HTTPClient = client
 	cfg.Master = master
 	cfg.MasterScheme = "https"
-	t := &agentTLS{creds: creds}
-	if !zk {
-		t.renewer = creds.Renewer(client, withDefaultPort(master), hosts, log)
-	} else {
-		log.Warn("certificate renewal needs --master https://host:port; with zk:// join again before it expires",
-			zap.Time("not_after", creds.Certs.Leaf().NotAfter))
+	t := &agentTLS{creds: creds, client: client}
+	t.renewer = creds.Renewer(client, withDefaultPort(master), hosts, log)
+	if zk {
+		// Renew through whichever master leads when it is time.
+		t.followLeader = true
 	}
 	if t.executors, err = net.Listen("tcp", net.JoinHostPort(bindIP, "0")); err != nil {
 		return nil, fmt.Errorf("executor API listener: %w", err)
@@ -98,6 +105,9 @@ func (t *agentTLS) run(ctx context.Context, a *agent.Agent, log *zap.Logger, hea
 		}
 	}()
 	if t.renewer != nil {
+		if t.followLeader {
+			t.renewer.Sign = a.LeaderSigner(t.client)
+		}
 		go func() { _ = t.renewer.Run(ctx) }()
 	}
 }
@@ -122,4 +132,63 @@ func nonWildcard(ips ...string) []string {
 		}
 	}
 	return out
+}
+
+// applyAgentCredential makes the agent send its --credential to the
+// master as HTTP Basic.
+func applyAgentCredential(value string, cfg *agent.Config, log *zap.Logger) error {
+	if value == "" {
+		return nil
+	}
+	c, err := loadAgentCredential(value)
+	if err != nil {
+		return fmt.Errorf("--credential: %w", err)
+	}
+	cfg.HTTPClient = agent.WithCredential(cfg.HTTPClient, c.Principal, c.Secret)
+	log.Info("agent credential loaded", zap.String("principal", c.Principal)) // never the secret
+	return nil
+}
+
+// loadAgentCredential reads Mesos's agent --credential: a JSON object
+// {"principal", "secret"} or one "principal secret" line, from a path or
+// file:// URL.
+func loadAgentCredential(value string) (authn.Credential, error) {
+	path := strings.TrimPrefix(value, "file://")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return authn.Credential{}, err
+	}
+	return parseAgentCredential(path, data)
+}
+
+func parseAgentCredential(path string, data []byte) (authn.Credential, error) {
+	var c authn.Credential
+	text := strings.TrimSpace(string(data))
+	if strings.HasPrefix(text, "{") {
+		var j struct {
+			Principal string `json:"principal"`
+			Secret    string `json:"secret"`
+		}
+		dec := json.NewDecoder(strings.NewReader(text))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&j); err != nil {
+			return c, fmt.Errorf("%s: %v", path, err)
+		}
+		c.Principal, c.Secret = j.Principal, j.Secret
+	} else {
+		fields := strings.Fields(text)
+		if len(fields) != 2 {
+			return c, fmt.Errorf("%s: want one line \"principal secret\" or a JSON object", path)
+		}
+		c.Principal, c.Secret = fields[0], fields[1]
+	}
+	switch {
+	case c.Principal == "":
+		return c, fmt.Errorf("%s: principal is required", path)
+	case c.Secret == "":
+		return c, fmt.Errorf("%s: secret is required", path)
+	case strings.Contains(c.Principal, ":"):
+		return c, fmt.Errorf("%s: principal %q contains ':'", path, c.Principal)
+	}
+	return c, nil
 }

@@ -24,10 +24,20 @@ import (
 // ServerScript is the launcher from Debian's zookeeper package.
 const ServerScript = "/usr/share/zookeeper/bin/zkServer.sh"
 
-// TickTime is the servers' tick. ZooKeeper bounds a session timeout to
-// [2, 20] ticks, so 500 ms allows sessions from 1 s to 10 s: short enough
-// for fast failover tests, long enough for the election's default 4 s.
-const TickTime = 500 * time.Millisecond
+// TickTime is the servers' tick. ZooKeeper expires sessions in buckets a
+// tick wide, rounding each deadline up: a dead client's session ends
+// between the session timeout and a tick after it. A short tick keeps
+// failover tests close to their session timeout (with 500 ms a 1 s session
+// ended up to 1.5 s after the client's last ping).
+const TickTime = 100 * time.Millisecond
+
+// MinSessionTimeout and MaxSessionTimeout are the timeouts the servers
+// grant. ZooKeeper's defaults, 2 and 20 ticks, would cap sessions at 2 s
+// with this tick; the bounds are set instead.
+const (
+	MinSessionTimeout = 200 * time.Millisecond
+	MaxSessionTimeout = 40 * time.Second
+)
 
 // startTimeout bounds a JVM start on a busy machine.
 const startTimeout = 60 * time.Second
@@ -184,8 +194,12 @@ func writeConfig(t testing.TB, dir, addr, quorum string) {
 	}
 	cfg := strings.Join([]string{
 		fmt.Sprintf("tickTime=%d", TickTime.Milliseconds()),
-		"initLimit=20",
-		"syncLimit=10",
+		fmt.Sprintf("minSessionTimeout=%d", MinSessionTimeout.Milliseconds()),
+		fmt.Sprintf("maxSessionTimeout=%d", MaxSessionTimeout.Milliseconds()),
+		// initLimit and syncLimit count ticks: 10 s and 5 s, room for a
+		// JVM on a busy machine.
+		fmt.Sprintf("initLimit=%d", 10*time.Second/TickTime),
+		fmt.Sprintf("syncLimit=%d", 5*time.Second/TickTime),
 		"dataDir=" + data,
 		"clientPortAddress=127.0.0.1",
 		"clientPort=" + port,

@@ -31,7 +31,10 @@ type Security struct {
 	// AgentTLS is the client configuration the master reaches agents'
 	// HTTPS endpoints with (the files proxy); nil: plain HTTP.
 	AgentTLS *tls.Config
-	Logger   *zap.Logger
+	// FrameworkSubscribes and AgentSubscribes limit SUBSCRIBEs per
+	// remote IP and principal (auth_rate.go); a zero Rate: no limit.
+	FrameworkSubscribes, AgentSubscribes RateLimit
+	Logger                               *zap.Logger
 }
 
 // enabled reports whether any check needs the calls decoded at the
@@ -83,6 +86,9 @@ const agentPath = "/agora/v1/agent"
 // credentials are a 401 even where authentication is optional.
 func Protect(next http.Handler, s Security) http.Handler {
 	h := next
+	if s.FrameworkSubscribes.Rate > 0 || s.AgentSubscribes.Rate > 0 {
+		h = newSubscribeLimiter(s.FrameworkSubscribes, s.AgentSubscribes).wrap(h)
+	}
 	if s.Authenticator != nil {
 		mw := &authn.Middleware{
 			Authenticator: s.Authenticator,

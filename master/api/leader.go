@@ -73,7 +73,7 @@ func (lr *LeaderRouter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusServiceUnavailable, "No leading master")
 		return
 	}
-	loc := "//" + leaderHostPort(info)
+	loc := redirectScheme(r) + leaderHostPort(info)
 	if p := r.URL.Path; p != "/master/redirect" && p != "/redirect" {
 		loc += r.URL.RequestURI()
 	}
@@ -177,4 +177,15 @@ func (h *heldResponse) Write(b []byte) (int, error) {
 		h.status = http.StatusOK
 	}
 	return h.body.Write(b)
+}
+
+// redirectScheme begins a redirect's Location: "https://" for a request
+// that came over TLS — masters of a cluster all speak TLS or none does,
+// and a client must not be sent to plain HTTP with its credentials —
+// else Mesos's scheme-relative "//".
+func redirectScheme(r *http.Request) string {
+	if r.TLS != nil {
+		return "https://"
+	}
+	return "//"
 }

@@ -47,6 +47,15 @@ func TestFollowerRedirectsToTheLeader(t *testing.T) {
 		}
 	}
 
+	// Over TLS the redirect names https, so clients never fall back to
+	// plain HTTP with their credentials.
+	r := httptest.NewRequest(http.MethodGet, "https://m1:5050/master/state", nil)
+	w := httptest.NewRecorder()
+	lr.ServeHTTP(w, r)
+	if got := w.Header().Get("Location"); w.Code != http.StatusTemporaryRedirect || got != "https://10.0.0.2:5050/master/state" {
+		t.Errorf("over TLS: %d Location %q, want 307 https://10.0.0.2:5050/master/state", w.Code, got)
+	}
+
 	// Leading, the term's handler answers; following again, it does not.
 	lr.Lead(nil, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusTeapot) }))
 	if w := serve(http.MethodGet, "/master/state"); w.Code != http.StatusTeapot {

@@ -35,7 +35,7 @@ func (h *Handler) operator(w http.ResponseWriter, r *http.Request) {
 		h.operatorBigRead(w, r, t, respCodec)
 		return
 	}
-	resp, err := h.operatorCall(r.Context(), call)
+	resp, err := h.operatorCall(r.Context(), call, h.viewerFor(r))
 	if ni, ok := err.(notImplemented); ok {
 		httpError(w, http.StatusNotImplemented, string(ni))
 		return
@@ -71,6 +71,10 @@ func (h *Handler) operatorBigRead(w http.ResponseWriter, r *http.Request, t mast
 	case pb:
 		encode = h.caches.getStateProto
 	}
+	if v := h.viewerFor(r); v != nil {
+		whole := encode
+		encode = func(s *master.State) (*body, error) { return whole(v.state(s)) }
+	}
 	b, err := h.caches.read(r.Context(), h.m, encode)
 	if err != nil {
 		if _, failed := err.(encodeFailed); !failed {
@@ -85,8 +89,9 @@ func (h *Handler) operatorBigRead(w http.ResponseWriter, r *http.Request, t mast
 }
 
 // operatorCall answers one call; a nil Response means 200 with no body,
-// as Mesos answers the calls that change something.
-func (h *Handler) operatorCall(ctx context.Context, call *masterpb.Call) (*masterpb.Response, error) {
+// as Mesos answers the calls that change something. State reads show
+// what v may see (nil: everything).
+func (h *Handler) operatorCall(ctx context.Context, call *masterpb.Call, v *viewer) (*masterpb.Response, error) {
 	resp := func(t masterpb.Response_Type) *masterpb.Response { return &masterpb.Response{Type: t.Enum()} }
 	switch call.GetType() {
 	case masterpb.Call_GET_HEALTH:
@@ -122,7 +127,7 @@ func (h *Handler) operatorCall(ctx context.Context, call *masterpb.Call) (*maste
 		if err != nil {
 			return nil, err
 		}
-		return stateResponse(call.GetType(), s), nil
+		return stateResponse(call.GetType(), v.state(s)), nil
 	case masterpb.Call_GET_WEIGHTS:
 		weights, err := h.m.Weights(ctx)
 		if err != nil {

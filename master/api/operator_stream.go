@@ -23,6 +23,11 @@ func (h *Handler) operatorSubscribe(w http.ResponseWriter, r *http.Request, c co
 		return
 	}
 	defer h.m.CloseOperatorStream(stream.ID)
+	var filter *eventFilter
+	if v := h.viewerFor(r); v != nil {
+		filter = newEventFilter(v, stream.State)
+		stream.State = v.state(stream.State)
+	}
 	first := &masterpb.Event{Type: masterpb.Event_SUBSCRIBED.Enum(), Subscribed: &masterpb.Event_Subscribed{
 		GetState:                 master.OperatorState(stream.State),
 		HeartbeatIntervalSeconds: proto.Float64(stream.HeartbeatInterval),
@@ -46,6 +51,9 @@ func (h *Handler) operatorSubscribe(w http.ResponseWriter, r *http.Request, c co
 	var batch []*masterpb.Event
 	write := func() bool {
 		for _, e := range batch {
+			if filter != nil && !filter.keep(e) {
+				continue
+			}
 			if eb, err := c.Marshal(e); err == nil {
 				buf = recordio.Append(buf, eb)
 			}

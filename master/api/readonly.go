@@ -41,7 +41,7 @@ func validJSONPCallback(s string) bool {
 }
 
 func (h *Handler) state(w http.ResponseWriter, r *http.Request) {
-	b, err := h.caches.read(r.Context(), h.m, h.caches.masterState)
+	b, err := h.caches.read(r.Context(), h.m, h.caches.masterStateFor(h.viewerFor(r)))
 	if err != nil {
 		if _, failed := err.(encodeFailed); !failed {
 			writeError(w, err)
@@ -60,7 +60,7 @@ func (h *Handler) stateSummary(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	writeJSON(w, r, renderSummary(s))
+	writeJSON(w, r, renderSummary(h.viewerFor(r).state(s)))
 }
 
 func (h *Handler) metricsSnapshot(w http.ResponseWriter, r *http.Request) {
@@ -94,6 +94,6 @@ func (h *Handler) redirect(w http.ResponseWriter, r *http.Request) {
 	if ip := info.GetAddress().GetIp(); ip != "" && ip != "0.0.0.0" {
 		host = ip
 	}
-	w.Header().Set("Location", "//"+host+":"+itoa(int64(info.GetPort())))
+	w.Header().Set("Location", redirectScheme(r)+host+":"+itoa(int64(info.GetPort())))
 	w.WriteHeader(http.StatusTemporaryRedirect)
 }

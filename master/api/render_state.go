@@ -64,7 +64,14 @@ func mustJSON(v any) []byte {
 type readCount struct{ tasks, executors int }
 
 // masterState encodes /master/state.
-func (c *stateCaches) masterState(s *master.State) (*body, error) {
+func (c *stateCaches) masterState(s *master.State) (*body, error) { return c.masterStateFor(nil)(s) }
+
+// masterStateFor encodes /master/state as v may see it (auth_view.go).
+func (c *stateCaches) masterStateFor(v *viewer) func(*master.State) (*body, error) {
+	return func(s *master.State) (*body, error) { return c.masterStateView(v.state(s), v) }
+}
+
+func (c *stateCaches) masterStateView(s *master.State, v *viewer) (*body, error) {
 	var activated, deactivated, unreachable int
 	c.idle.read()
 	agentsGen := c.agents.begin(len(s.Agents))
@@ -125,7 +132,7 @@ func (c *stateCaches) masterState(s *master.State) (*body, error) {
 			if i > 0 {
 				b.add(comma)
 			}
-			c.framework(b, &fs[i], workDirs, executors, &encoded)
+			c.framework(b, &fs[i], workDirs, executors, &encoded, v)
 		}
 		b.add(closeArray)
 	}
@@ -139,14 +146,17 @@ func (c *stateCaches) masterState(s *master.State) (*body, error) {
 			frameworks(s.CompletedFrameworks)
 		}
 	})
-	c.executors.end(executors)
+	if v == nil {
+		// A filtered read would keep only what its principal sees.
+		c.executors.end(executors)
+	}
 	c.stats.record("state tasks", encoded.tasks)
 	c.stats.record("state executors", encoded.executors)
 	return b, nil
 }
 
 // framework adds one framework object of /master/state.
-func (c *stateCaches) framework(b *body, f *master.FrameworkView, workDirs map[string]string, executors *executorGen, encoded *readCount) {
+func (c *stateCaches) framework(b *body, f *master.FrameworkView, workDirs map[string]string, executors *executorGen, encoded *readCount, v *viewer) {
 	var live, unreachable, completed [][]byte
 	enc := func(t *master.TaskView) []byte {
 		return taskBytes(t, slotState, "", &encoded.tasks, func(t *master.TaskView) []byte { return mustJSON(renderTask(t)) })
@@ -166,6 +176,7 @@ func (c *stateCaches) framework(b *body, f *master.FrameworkView, workDirs map[s
 		completed = append(completed, enc(f.CompletedTasks[i]))
 	}
 	liveExecutors, completedExecutors := executors.lists(f, workDirs, &encoded.executors)
+	liveExecutors, completedExecutors = v.executorEntries(f, liveExecutors), v.executorEntries(f, completedExecutors)
 	o := frameworkObject(*f)
 	for _, k := range []string{"tasks", "unreachable_tasks", "completed_tasks", "executors", "completed_executors"} {
 		o[k] = splice(k)

@@ -17,8 +17,8 @@ import (
 // go out in the order its updates arrived: a later one waits behind the
 // one in flight.
 type acker struct {
-	slots chan struct{}
-	wg    sync.WaitGroup
+	slots  chan struct{} // one per acknowledgement goroutine running
+	waitMu sync.Mutex    // one wait at a time takes the slots, or two could each hold some
 
 	mu      sync.Mutex
 	waiting map[string][]*mesos.TaskStatus // by task ID: in flight (key present) and queued behind it
@@ -43,12 +43,8 @@ func (a *acker) send(ctx context.Context, c *Client, status *mesos.TaskStatus) {
 	a.mu.Unlock()
 
 	a.slots <- struct{}{}
-	a.wg.Add(1)
 	go func() {
-		defer func() {
-			<-a.slots
-			a.wg.Done()
-		}()
+		defer func() { <-a.slots }()
 		for status != nil {
 			if err := c.Acknowledge(ctx, status); err != nil {
 				c.log.Warn("acknowledge failed", zap.String("task_id", task), zap.Error(err))
@@ -71,6 +67,17 @@ func (a *acker) nextOf(task string) *mesos.TaskStatus {
 	return q[0]
 }
 
-// wait returns once every acknowledgement handed to send has been answered
-// (or has failed; CallTimeout bounds each).
-func (a *acker) wait() { a.wg.Wait() }
+// wait returns once every acknowledgement handed to send before it was
+// called has been answered (or has failed; CallTimeout bounds each): it
+// takes every slot, which only an idle acker has free. Safe to call from
+// any goroutine, while send is being called too.
+func (a *acker) wait() {
+	a.waitMu.Lock()
+	defer a.waitMu.Unlock()
+	for range cap(a.slots) {
+		a.slots <- struct{}{}
+	}
+	for range cap(a.slots) {
+		<-a.slots
+	}
+}

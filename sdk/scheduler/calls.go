@@ -102,7 +102,10 @@ func (c *Client) Revive(ctx context.Context, roles ...string) error {
 
 // Teardown removes the framework: the master kills all its tasks and ends
 // the subscription. On success the client is stopped, so Run returns nil.
+// Automatic acknowledgements still in flight are answered first: after
+// TEARDOWN the master would refuse them.
 func (c *Client) Teardown(ctx context.Context) error {
+	c.acks.wait()
 	if err := c.Call(ctx, &schedpb.Call{Type: schedpb.Call_TEARDOWN.Enum()}); err != nil {
 		return err
 	}
