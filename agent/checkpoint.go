@@ -320,12 +320,14 @@ func syncDir(dir string) {
 }
 
 // readTaskRecords loads every task record; unreadable ones are logged and
-// skipped (a temporary file left by a crash is not a record).
+// skipped. Scratch files (.<task>.json.tmp) do not end in .json, so a crash
+// mid-write leaves nothing that looks like a record; a record's own name may
+// start with a dot, since task IDs may.
 func (a *Agent) readTaskRecords() []taskRecord {
 	var out []taskRecord
 	root := a.metaPath("tasks")
 	_ = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(d.Name(), ".json") || strings.HasPrefix(d.Name(), ".") {
+		if err != nil || d.IsDir() || !strings.HasSuffix(d.Name(), ".json") {
 			return nil
 		}
 		b, err := os.ReadFile(path)

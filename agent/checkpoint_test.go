@@ -65,3 +65,25 @@ func TestWriteRecordsInParallel(t *testing.T) {
 		t.Errorf("a new record left its scratch file behind: %v", err)
 	}
 }
+
+func TestRecordsOfDotTasksAreRead(t *testing.T) {
+	a := &Agent{cfg: Config{WorkDir: t.TempDir()}, log: zap.NewNop()}
+	for _, id := range []string{".hidden", "plain"} {
+		p := a.taskRecordPath(taskKey{framework: "fw", task: id})
+		rec := []byte(`{"executor_id":"` + id + `","state":"TASK_RUNNING","statuses":[],"pending":[]}`)
+		if errs := writeRecords([]recordWrite{{path: p, data: rec}}); errs[0] != nil {
+			t.Fatal(errs[0])
+		}
+		// A scratch file next to it is not a record.
+		if err := os.WriteFile(scratchPath(p), []byte("{partial"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := map[string]bool{}
+	for _, r := range a.readTaskRecords() {
+		got[r.ExecutorID] = true
+	}
+	if len(got) != 2 || !got[".hidden"] || !got["plain"] {
+		t.Errorf("records read: %v, want .hidden and plain", got)
+	}
+}
