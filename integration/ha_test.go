@@ -16,8 +16,8 @@ import (
 )
 
 // haSessionTimeout is the masters' --zk_session_timeout in these tests:
-// the smallest ZooKeeper grants with zktest's 500 ms tick, so a killed
-// leader is replaced in about a second.
+// short, so a killed leader is replaced in about a second (zktest's 100 ms
+// tick lets ZooKeeper expire the session within a tick of the timeout).
 const haSessionTimeout = "1secs"
 
 // startHAMaster starts a master contending in the election at zk.
