@@ -38,6 +38,7 @@ type chronosFlags struct {
 	// allowOrigin is --access_control_allow_origin (see api.ParseOrigins).
 	allowOrigin string
 	sec         *frameworkSecurityFlags // security_framework.go
+	tls         *frameworkTLSFlags      // frameworktls.go
 }
 
 func bindChronosFlags(fs *flag.FlagSet) *chronosFlags {
@@ -63,6 +64,7 @@ func bindChronosFlags(fs *flag.FlagSet) *chronosFlags {
 	fs.StringVar(&f.allowOrigin, "access_control_allow_origin", "", `origins whose web pages may call the API, comma-separated ("http://master:5050"), or "*" for any; default none`)
 	fs.StringVar(&f.logLevel, "logging_level", "INFO", "log level: DEBUG, INFO, WARNING or ERROR")
 	f.sec = bindFrameworkSecurityFlags(fs)
+	f.tls = bindFrameworkTLSFlags(fs)
 	return f
 }
 
@@ -151,6 +153,10 @@ func (s *switchBackend) Job(ctx context.Context, n string) (runner.JobView, erro
 // startChronos serves the API and runs the framework while this replica
 // leads (always, without --zk). ready, if set, gets the API's address.
 func startChronos(ctx context.Context, f *chronosFlags, log *zap.Logger, ready func(addr string)) error {
+	opts, scheme, err := f.tls.serving()
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", net.JoinHostPort(f.ip, strconv.Itoa(f.port)))
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -158,7 +164,7 @@ func startChronos(ctx context.Context, f *chronosFlags, log *zap.Logger, ready f
 	cfg := f.cfg
 	cfg.Hostname = hostname(cfg.Hostname)
 	self := net.JoinHostPort(cfg.Hostname, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
-	cfg.WebURL = "http://" + self
+	cfg.WebURL = scheme + "://" + self
 	cfg.Logger = log
 	workDir := f.workDir
 	if workDir == "" && f.zk == "" {
@@ -213,7 +219,7 @@ func startChronos(ctx context.Context, f *chronosFlags, log *zap.Logger, ready f
 			IsLeader: isLeader,
 			LeaderURL: func() (string, bool) {
 				a, ok := leaderAddr()
-				return "http://" + a, ok
+				return scheme + "://" + a, ok
 			},
 			Local: []string{"/ping", "/leader", "/metrics"},
 		}, h)
@@ -224,7 +230,7 @@ func startChronos(ctx context.Context, f *chronosFlags, log *zap.Logger, ready f
 		}
 		return runElected(ctx, cfg, backend, elector, log)
 	}
-	return runServing(ctx, ln, run, h, log, func() {
+	return runServingWith(ctx, ln, opts, run, h, log, func() {
 		log.Info("chronos listening", zap.String("address", ln.Addr().String()))
 		if ready != nil {
 			ready(ln.Addr().String())

@@ -36,6 +36,7 @@ type marathonFlags struct {
 	port      int
 	zkTimeout time.Duration
 	sec       *frameworkSecurityFlags // security_framework.go
+	tls       *frameworkTLSFlags      // frameworktls.go
 }
 
 func bindMarathonFlags(fs *flag.FlagSet) *marathonFlags {
@@ -74,6 +75,7 @@ func bindMarathonFlags(fs *flag.FlagSet) *marathonFlags {
 	fs.IntVar(&c.MaxVersions, "max_versions", c.MaxVersions, "stored versions per app")
 	fs.StringVar(&f.logLevel, "logging_level", "INFO", "log level: DEBUG, INFO, WARNING or ERROR")
 	f.sec = bindFrameworkSecurityFlags(fs)
+	f.tls = bindFrameworkTLSFlags(fs)
 	return f
 }
 
@@ -141,6 +143,10 @@ func runMarathon(ctx context.Context, args []string) error {
 // startMarathon opens the store, listens, and runs the scheduler and its
 // REST API until ctx ends. ready, if set, receives the API's address.
 func startMarathon(ctx context.Context, f *marathonFlags, log *zap.Logger, ready func(addr string)) error {
+	opts, scheme, err := f.tls.serving()
+	if err != nil {
+		return err
+	}
 	st, closer, err := store.Open(f.cfg.ZK, f.workDir, log.Named("store"))
 	if err != nil {
 		return err
@@ -160,7 +166,7 @@ func startMarathon(ctx context.Context, f *marathonFlags, log *zap.Logger, ready
 		host = f.ip
 	}
 	cfg.Advertise = net.JoinHostPort(host, strconv.Itoa(cfg.HTTPPort))
-	cfg.WebUIURL = "http://" + cfg.Advertise
+	cfg.WebUIURL = scheme + "://" + cfg.Advertise
 	if cfg.ZK != "" {
 		u, err := zkurl.Parse(cfg.ZK)
 		if err != nil {
@@ -188,8 +194,8 @@ func startMarathon(ctx context.Context, f *marathonFlags, log *zap.Logger, ready
 		return err
 	}
 	defer apiServer.Close()
-	h := marathonHandler(c, apiServer)
-	return runServing(ctx, ln, c.Run, h, log, func() {
+	h := marathonHandler(c, apiServer, scheme)
+	return runServingWith(ctx, ln, opts, c.Run, h, log, func() {
 		log.Info("marathon listening", zap.String("address", ln.Addr().String()), zap.String("advertise", cfg.Advertise))
 		if ready != nil {
 			ready(ln.Addr().String())
@@ -201,7 +207,9 @@ func startMarathon(ctx context.Context, f *marathonFlags, log *zap.Logger, ready
 // forward to the leader and every answer names it in X-Marathon-Leader),
 // plus Prometheus metrics at /metrics/prometheus — and at /metrics for
 // clients that ask for the text format; others get Marathon's JSON.
-func marathonHandler(c *core.Core, apiServer http.Handler) http.Handler {
+// scheme is this replica's own: replicas serve alike, so a standby reaches
+// the leader with it.
+func marathonHandler(c *core.Core, apiServer http.Handler, scheme string) http.Handler {
 	reg := telemetry.NewRegistry(&telemetry.MapCollector{
 		Read: func(context.Context) (map[string]float64, error) { return c.Metrics(), nil },
 	})
@@ -217,7 +225,7 @@ func marathonHandler(c *core.Core, apiServer http.Handler) http.Handler {
 	}))
 	return leaderproxy.New(leaderproxy.Config{
 		IsLeader:  c.IsLeader,
-		LeaderURL: c.LeaderURL,
+		LeaderURL: withScheme(scheme, c.LeaderURL),
 		Header:    "X-Marathon-Leader",
 		Local:     []string{"/ping", "/v2/leader", "/v2/info", "/metrics", "/metrics/prometheus"},
 	}, mux)
