@@ -12,8 +12,8 @@ func TestPolicy(t *testing.T) {
 	h := p.Wrap(ok)
 	for _, tc := range []struct {
 		name, method, origin, preflight string
-		code                             int
-		allow                            string
+		code                            int
+		allow                           string
 	}{
 		{"allowed origin", "GET", "http://ui:5050", "", http.StatusTeapot, "http://ui:5050"},
 		{"other origin served without headers", "GET", "http://evil", "", http.StatusTeapot, ""},
