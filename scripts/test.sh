@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Packages with goroutines and shared state get the race detector.
-race_pkgs=(./master/... ./agent/... ./sdk/... ./examples/... ./proto/recordio/... ./internal/election/... ./internal/store/... ./internal/leaderproxy/... ./frameworks/marathon/api/...)
+race_pkgs=(./master/... ./agent/... ./sdk/... ./examples/... ./proto/recordio/... ./internal/election/... ./internal/store/... ./internal/leaderproxy/... ./internal/zkctx/... ./frameworks/marathon/api/...)
 
 if [ "${1:-}" = "race" ]; then
 	exec go test -count=1 -race "${race_pkgs[@]}"

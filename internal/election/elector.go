@@ -27,6 +27,8 @@ import (
 
 	"github.com/go-zookeeper/zk"
 	"go.uber.org/zap"
+
+	"github.com/agoraproject/agora/internal/zkctx"
 )
 
 // DefaultSessionTimeout is short for fast failover: a leader that dies is
@@ -318,7 +320,7 @@ func (e *Elector) resign(s *session, name string) {
 // is found by its owner, this session.
 func (e *Elector) create(ctx context.Context, s *session) (string, error) {
 	for attempt := 0; ; attempt++ {
-		p, err := call(ctx, func() (string, error) {
+		p, err := zkctx.Call(ctx, func() (string, error) {
 			return s.conn.Create(e.cfg.Path+"/"+e.cfg.Prefix, e.cfg.Data, zk.FlagEphemeral|zk.FlagSequence, e.acl)
 		})
 		if err == nil {
@@ -334,12 +336,12 @@ func (e *Elector) create(ctx context.Context, s *session) (string, error) {
 }
 
 func (e *Elector) findOwn(ctx context.Context, s *session) (string, bool) {
-	kids, err := call(ctx, func() ([]string, error) { k, _, err := s.conn.Children(e.cfg.Path); return k, err })
+	kids, err := zkctx.Call(ctx, func() ([]string, error) { k, _, err := s.conn.Children(e.cfg.Path); return k, err })
 	if err != nil {
 		return "", false
 	}
 	for _, c := range candidates(kids, e.cfg.Prefix) {
-		st, err := call(ctx, func() (*zk.Stat, error) { _, st, err := s.conn.Exists(e.cfg.Path + "/" + c.Name); return st, err })
+		st, err := zkctx.Call(ctx, func() (*zk.Stat, error) { _, st, err := s.conn.Exists(e.cfg.Path + "/" + c.Name); return st, err })
 		if err == nil && st != nil && st.EphemeralOwner == s.conn.SessionID() {
 			return c.Name, true
 		}

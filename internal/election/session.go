@@ -12,6 +12,8 @@ import (
 
 	"github.com/go-zookeeper/zk"
 	"go.uber.org/zap"
+
+	"github.com/agoraproject/agora/internal/zkctx"
 )
 
 // session is one ZooKeeper session plus what the election needs to know
@@ -122,40 +124,19 @@ func (c *contactConn) Read(b []byte) (int, error) {
 	return n, err
 }
 
-// call runs a ZooKeeper request, giving up when ctx ends: the client's
-// requests take no context.
-func call[T any](ctx context.Context, f func() (T, error)) (T, error) {
-	type result struct {
-		v   T
-		err error
-	}
-	ch := make(chan result, 1)
-	go func() {
-		v, err := f()
-		ch <- result{v, err}
-	}()
-	select {
-	case r := <-ch:
-		return r.v, r.err
-	case <-ctx.Done():
-		var zero T
-		return zero, ctx.Err()
-	}
-}
-
 // ensurePath creates p and its missing ancestors as persistent znodes.
 func ensurePath(ctx context.Context, conn *zk.Conn, p string, acl []zk.ACL) error {
 	if p == "/" || p == "" {
 		return nil
 	}
-	ok, err := call(ctx, func() (bool, error) { ok, _, err := conn.Exists(p); return ok, err })
+	ok, err := zkctx.Call(ctx, func() (bool, error) { ok, _, err := conn.Exists(p); return ok, err })
 	if err != nil || ok {
 		return err
 	}
 	if err := ensurePath(ctx, conn, path.Dir(p), acl); err != nil {
 		return err
 	}
-	_, err = call(ctx, func() (string, error) { return conn.Create(p, nil, 0, acl) })
+	_, err = zkctx.Call(ctx, func() (string, error) { return conn.Create(p, nil, 0, acl) })
 	if err != nil && !errors.Is(err, zk.ErrNodeExists) {
 		return fmt.Errorf("create %s: %w", p, err)
 	}
@@ -178,11 +159,11 @@ func watchLeader(ctx context.Context, conn *zk.Conn, dir, prefix, self string, r
 			kids []string
 			ch   <-chan zk.Event
 		}
-		r, err := call(ctx, func() (res, error) { k, _, ch, err := conn.ChildrenW(dir); return res{k, ch}, err })
+		r, err := zkctx.Call(ctx, func() (res, error) { k, _, ch, err := conn.ChildrenW(dir); return res{k, ch}, err })
 		if errors.Is(err, zk.ErrNoNode) && self == "" {
 			// Nobody has contended yet; watch for the directory.
 			var e res
-			e, err = call(ctx, func() (res, error) {
+			e, err = zkctx.Call(ctx, func() (res, error) {
 				ok, _, ch, err := conn.ExistsW(dir)
 				if ok {
 					ch = nil
@@ -209,7 +190,7 @@ func watchLeader(ctx context.Context, conn *zk.Conn, dir, prefix, self string, r
 			} else if last != nil && last.name == cur.name {
 				cur.data = last.data
 			} else {
-				data, err := call(ctx, func() ([]byte, error) { d, _, err := conn.Get(dir + "/" + cur.name); return d, err })
+				data, err := zkctx.Call(ctx, func() ([]byte, error) { d, _, err := conn.Get(dir + "/" + cur.name); return d, err })
 				if errors.Is(err, zk.ErrNoNode) {
 					continue // gone meanwhile; look again
 				}

@@ -16,6 +16,7 @@ import (
 	"github.com/go-zookeeper/zk"
 	"go.uber.org/zap"
 
+	"github.com/agoraproject/agora/internal/zkctx"
 	"github.com/agoraproject/agora/internal/zkurl"
 )
 
@@ -82,7 +83,7 @@ func OpenZK(u zkurl.URL, log *zap.Logger) (*ZK, error) {
 	if u.Auth != "" {
 		user, pass, _ := strings.Cut(u.Auth, ":")
 		z.acl = zk.DigestACL(zk.PermAll, user, pass)
-		if _, err := call(ctx, func() (struct{}, error) { return struct{}{}, conn.AddAuth("digest", []byte(u.Auth)) }); err != nil {
+		if _, err := zkctx.Call(ctx, func() (struct{}, error) { return struct{}{}, conn.AddAuth("digest", []byte(u.Auth)) }); err != nil {
 			conn.Close()
 			return nil, fmt.Errorf("store: zookeeper %s: auth: %w", u.Redacted(), err)
 		}
@@ -103,27 +104,6 @@ func (z *ZK) Close() error {
 	return nil
 }
 
-// call runs a ZooKeeper request, giving up when ctx ends: the client's
-// requests wait for a connection and take no context.
-func call[T any](ctx context.Context, f func() (T, error)) (T, error) {
-	type result struct {
-		v   T
-		err error
-	}
-	ch := make(chan result, 1)
-	go func() {
-		v, err := f()
-		ch <- result{v, err}
-	}()
-	select {
-	case r := <-ch:
-		return r.v, r.err
-	case <-ctx.Done():
-		var zero T
-		return zero, ctx.Err()
-	}
-}
-
 func (z *ZK) keyPath(key string) string {
 	if key == "" {
 		return z.root + "/kv"
@@ -138,14 +118,14 @@ func (z *ZK) ensure(ctx context.Context, p string) error {
 	if p == "" || p == "/" {
 		return nil
 	}
-	ok, err := call(ctx, func() (bool, error) { ok, _, err := z.conn.Exists(p); return ok, err })
+	ok, err := zkctx.Call(ctx, func() (bool, error) { ok, _, err := z.conn.Exists(p); return ok, err })
 	if err != nil || ok {
 		return err
 	}
 	if err := z.ensure(ctx, path.Dir(p)); err != nil {
 		return err
 	}
-	_, err = call(ctx, func() (string, error) { return z.conn.Create(p, nil, 0, z.acl) })
+	_, err = zkctx.Call(ctx, func() (string, error) { return z.conn.Create(p, nil, 0, z.acl) })
 	if errors.Is(err, zk.ErrNodeExists) {
 		return nil
 	}
@@ -159,7 +139,7 @@ type node struct {
 
 // getNode reads a znode; ok is false when it does not exist.
 func (z *ZK) getNode(ctx context.Context, p string) (node, bool, error) {
-	n, err := call(ctx, func() (node, error) {
+	n, err := zkctx.Call(ctx, func() (node, error) {
 		data, st, err := z.conn.Get(p)
 		if err != nil {
 			return node{}, err
@@ -295,7 +275,7 @@ func (z *ZK) commit(ctx context.Context, key string, data []byte, pre []any) err
 }
 
 func (z *ZK) multi(ctx context.Context, ops []any) error {
-	res, err := call(ctx, func() ([]zk.MultiResponse, error) { return z.conn.Multi(ops...) })
+	res, err := zkctx.Call(ctx, func() ([]zk.MultiResponse, error) { return z.conn.Multi(ops...) })
 	if err != nil {
 		return err
 	}
@@ -336,7 +316,7 @@ func (z *ZK) writeChunks(ctx context.Context, key string, value []byte) (string,
 	}
 	for i := 0; i*ChunkSize < len(value); i++ {
 		part := value[i*ChunkSize : min((i+1)*ChunkSize, len(value))]
-		if _, err := call(ctx, func() (string, error) { return z.conn.Create(chunkPath(z.chunkDir(key), gen, i), part, 0, z.acl) }); err != nil {
+		if _, err := zkctx.Call(ctx, func() (string, error) { return z.conn.Create(chunkPath(z.chunkDir(key), gen, i), part, 0, z.acl) }); err != nil {
 			return "", err
 		}
 	}
@@ -350,12 +330,12 @@ func (z *ZK) writeChunks(ctx context.Context, key string, value []byte) (string,
 // Best effort.
 func (z *ZK) removeStaleGens(ctx context.Context, key, keep string) {
 	dir := z.chunkDir(key)
-	gens, err := call(ctx, func() ([]string, error) { c, _, err := z.conn.Children(dir); return c, err })
+	gens, err := zkctx.Call(ctx, func() ([]string, error) { c, _, err := z.conn.Children(dir); return c, err })
 	if err != nil {
 		return
 	}
 	ctime := func(g string) int64 {
-		st, err := call(ctx, func() (*zk.Stat, error) { _, st, err := z.conn.Exists(dir + "/" + g); return st, err })
+		st, err := zkctx.Call(ctx, func() (*zk.Stat, error) { _, st, err := z.conn.Exists(dir + "/" + g); return st, err })
 		if err != nil || st == nil {
 			return 0
 		}
@@ -371,7 +351,7 @@ func (z *ZK) removeStaleGens(ctx context.Context, key, keep string) {
 		if g == keep || (keep != "" && ctime(g) > cutoff) {
 			continue
 		}
-		parts, _ := call(ctx, func() ([]string, error) { c, _, err := z.conn.Children(dir + "/" + g); return c, err })
+		parts, _ := zkctx.Call(ctx, func() ([]string, error) { c, _, err := z.conn.Children(dir + "/" + g); return c, err })
 		ops := []any{}
 		for _, c := range parts {
 			ops = append(ops, &zk.DeleteRequest{Path: dir + "/" + g + "/" + c, Version: -1})
@@ -382,7 +362,7 @@ func (z *ZK) removeStaleGens(ctx context.Context, key, keep string) {
 		}
 	}
 	if keep == "" {
-		_, _ = call(ctx, func() (struct{}, error) { return struct{}{}, z.conn.Delete(dir, -1) })
+		_, _ = zkctx.Call(ctx, func() (struct{}, error) { return struct{}{}, z.conn.Delete(dir, -1) })
 	}
 }
 
@@ -402,7 +382,7 @@ func (z *ZK) Delete(ctx context.Context, key string) error {
 		}
 		// A znode with children keeps them and loses only its value.
 		ops := []any{&zk.DeleteRequest{Path: p, Version: old.version}}
-		kids, err := call(ctx, func() (int32, error) { _, st, err := z.conn.Exists(p); return numChildren(st), err })
+		kids, err := zkctx.Call(ctx, func() (int32, error) { _, st, err := z.conn.Exists(p); return numChildren(st), err })
 		if err != nil {
 			return fmt.Errorf("store: delete %q: %w", key, err)
 		}
@@ -440,11 +420,11 @@ func numChildren(st *zk.Stat) int32 {
 func (z *ZK) prune(ctx context.Context, key string) {
 	for ; key != "." && key != ""; key = path.Dir(key) {
 		p := z.keyPath(key)
-		st, err := call(ctx, func() (*zk.Stat, error) { _, st, err := z.conn.Exists(p); return st, err })
+		st, err := zkctx.Call(ctx, func() (*zk.Stat, error) { _, st, err := z.conn.Exists(p); return st, err })
 		if err != nil || st == nil || st.DataLength > 0 || st.NumChildren > 0 {
 			return
 		}
-		if _, err := call(ctx, func() (struct{}, error) { return struct{}{}, z.conn.Delete(p, st.Version) }); err != nil {
+		if _, err := zkctx.Call(ctx, func() (struct{}, error) { return struct{}{}, z.conn.Delete(p, st.Version) }); err != nil {
 			return
 		}
 	}
@@ -497,7 +477,7 @@ func (w *walk) visit(key string, isRoot bool) {
 			kids []string
 			st   *zk.Stat
 		}
-		v, err := call(w.ctx, func() (r, error) { k, st, err := w.z.conn.Children(w.z.keyPath(key)); return r{k, st}, err })
+		v, err := zkctx.Call(w.ctx, func() (r, error) { k, st, err := w.z.conn.Children(w.z.keyPath(key)); return r{k, st}, err })
 		return v.kids, v.st, err
 	}()
 	w.mu.Lock()
