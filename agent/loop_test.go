@@ -224,6 +224,24 @@ func TestUpdatesResentAfterResubscribe(t *testing.T) {
 	}
 }
 
+func TestUpdatesResentWhenFrameworkReturns(t *testing.T) {
+	m := newFakeMaster(t)
+	_, _, c := fakeAgent(t, m)
+	s := m.subscribe("M-S11", 30)
+	s.events <- runTask(frameworkInfo("fw"), shellTask("t", "sleep 100"))
+	nextLaunch(t, c)
+	first := m.nextUpdate("t", map[string]bool{}) // STARTING, never acknowledged
+	// The fake clock stands still, so no retry is due: only the event can
+	// make the agent send the update again.
+	s.events <- &agentpb.Event{Type: agentpb.Event_UPDATE_FRAMEWORK.Enum(), UpdateFramework: &agentpb.Event_UpdateFramework{
+		FrameworkId: &mesos.FrameworkID{Value: proto.String("fw")},
+	}}
+	again := m.nextUpdate("t", map[string]bool{})
+	if string(again.GetUuid()) != string(first.GetUuid()) {
+		t.Fatalf("resent %v, want the unacknowledged STARTING", again)
+	}
+}
+
 func TestBackoff(t *testing.T) {
 	r := rand.New(rand.NewSource(1))
 	for n, want := range map[int]time.Duration{1: time.Second, 2: 2 * time.Second, 3: 4 * time.Second, 5: 16 * time.Second, 6: 30 * time.Second, 50: 30 * time.Second} {

@@ -184,6 +184,9 @@ func (a *Agent) streamEvent(m streamEvent) {
 		a.shutdownExecutorEvent(ev.GetShutdownExecutor())
 	case agentpb.Event_FRAMEWORK_MESSAGE:
 		a.frameworkMessage(ev.GetFrameworkMessage())
+	case agentpb.Event_UPDATE_FRAMEWORK:
+		// The framework is back: what it missed goes out now.
+		a.updates.RetryFramework(ev.GetUpdateFramework().GetFrameworkId().GetValue(), a.clock.Now())
 	case agentpb.Event_SHUTDOWN:
 		msg := ev.GetShutdown().GetMessage()
 		if msg == "" {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/agoraproject/agora/internal/queue"
 
+	"github.com/agoraproject/agora/proto/agora/agentpb"
 	mesos "github.com/agoraproject/agora/proto/mesos/v1"
 	"github.com/agoraproject/agora/proto/mesos/v1/scheduler"
 )
@@ -103,6 +104,9 @@ func (m *Master) subscribeFramework(info *mesos.FrameworkInfo, roles []string, m
 	m.alloc.SetFrameworkActive(id, true)
 	m.fullAllocation = true
 	m.publishFramework(f, f.reregisteredAt.IsZero())
+	if !f.reregisteredAt.IsZero() {
+		m.announceFramework(f)
+	}
 
 	heartbeat := m.cfg.HeartbeatInterval.Seconds()
 	conn.send(&scheduler.Event{
@@ -316,4 +320,25 @@ func hasCapability(info *mesos.FrameworkInfo, c mesos.FrameworkInfo_Capability_T
 		}
 	}
 	return false
+}
+
+// announceFramework tells every connected agent running tasks of f that f
+// has (re)subscribed, so updates it missed while away are resent at once
+// rather than at the agents' next backed-off retry (up to a minute).
+func (m *Master) announceFramework(f *frameworkRecord) {
+	told := map[string]bool{}
+	for _, t := range f.tasks {
+		a := m.agents[t.agentID]
+		if told[t.agentID] || a == nil || a.conn == nil {
+			continue
+		}
+		told[t.agentID] = true
+		m.sendAgent(a, &agentpb.Event{
+			Type: agentpb.Event_UPDATE_FRAMEWORK.Enum(),
+			UpdateFramework: &agentpb.Event_UpdateFramework{
+				FrameworkId:   &mesos.FrameworkID{Value: strPtr(f.id)},
+				FrameworkInfo: f.info,
+			},
+		})
+	}
 }

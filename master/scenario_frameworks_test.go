@@ -225,3 +225,26 @@ func TestReconcileExplicitAndImplicit(t *testing.T) {
 		t.Fatalf("after FINISHED: tasks %+v used %v", st.Frameworks[0].Tasks, st.Agents[0].Used)
 	}
 }
+
+// An agent running a framework's tasks hears when the framework comes back,
+// and only that agent; a framework's first subscription tells nobody.
+func TestResubscribeTellsAgentsWithItsTasks(t *testing.T) {
+	h := newHarness(t, quietPings)
+	info := frameworkInfo("f")
+	info.FailoverTimeout = float64Ptr(60)
+	fw := h.subscribe(info)
+	busy := h.addAgent("cpus:2;mem:512")
+	h.runTask(fw, busy, task("t1", busy.AgentID, "cpus:1;mem:64"))
+	idle := h.addAgent("cpus:2;mem:512")
+	h.noneAgent(busy.Events, agentpb.Event_UPDATE_FRAMEWORK)
+	h.m.CloseFrameworkStream(fw.FrameworkID, fw.StreamID)
+	h.sync()
+
+	info.Id = &mesos.FrameworkID{Value: strPtr(fw.FrameworkID)}
+	h.subscribe(info)
+	ev := h.nextAgent(busy.Events, agentpb.Event_UPDATE_FRAMEWORK).GetUpdateFramework()
+	if ev.GetFrameworkId().GetValue() != fw.FrameworkID || ev.GetFrameworkInfo().GetName() != "f" {
+		t.Fatalf("UPDATE_FRAMEWORK = %v", ev)
+	}
+	h.noneAgent(idle.Events, agentpb.Event_UPDATE_FRAMEWORK)
+}

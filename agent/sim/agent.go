@@ -192,6 +192,8 @@ func (a *agent) handle(gen int, ev *agentpb.Event) {
 				a.kill(fid, key.task, now)
 			}
 		}
+	case agentpb.Event_UPDATE_FRAMEWORK:
+		a.updates.RetryFramework(ev.GetUpdateFramework().GetFrameworkId().GetValue(), now)
 	case agentpb.Event_SHUTDOWN:
 		a.removed = true
 		a.f.log.Warn("the master shut the agent down", zap.String("agent_id", a.id), zap.String("message", ev.GetShutdown().GetMessage()))

@@ -226,6 +226,18 @@ func (m *Manager) Retry(now time.Time) {
 	}
 }
 
+// RetryFramework makes the heads of one framework's tasks due at now with
+// their backoff reset. The agent calls it when the master reports that the
+// framework (re)subscribed: updates that found it gone are worth resending
+// at once instead of after a backoff that may have grown to a minute.
+func (m *Manager) RetryFramework(frameworkID string, now time.Time) {
+	for k, s := range m.streams {
+		if k.framework == frameworkID {
+			s.next, s.backoff, s.sent = now, m.cfg.InitialBackoff, false
+		}
+	}
+}
+
 // sample folds one round trip into the smoothed estimate with TCP's gain
 // of 1/8, so one slow acknowledgement moves it only a little.
 func (m *Manager) sample(rtt time.Duration) {

@@ -259,3 +259,22 @@ func ackOK(t *testing.T) func(Ack, error) {
 		}
 	}
 }
+
+func TestRetryFrameworkMakesOnlyItsUpdatesDue(t *testing.T) {
+	m := New(Config{InitialBackoff: time.Second, MaxBackoff: time.Minute})
+	must(t, m.Add("back", status("a", mesos.TaskState_TASK_RUNNING, "x"), t0))
+	must(t, m.Add("other", status("b", mesos.TaskState_TASK_RUNNING, "y"), t0))
+	now := t0
+	for i := 0; i < 6; i++ { // the backoff grows to 32 s
+		next, _ := m.Next()
+		now = next
+		m.Due(now)
+	}
+	later := now.Add(time.Second)
+	equal(t, m.Due(later)) // nothing is due yet
+	m.RetryFramework("back", later)
+	equal(t, m.Due(later), "back/x")
+	if next, _ := m.Next(); next != later.Add(time.Second) {
+		t.Fatalf("backoff of the retried framework not reset: next send after %v", next.Sub(later))
+	}
+}

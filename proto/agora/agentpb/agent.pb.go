@@ -110,6 +110,7 @@ const (
 	Event_ERROR              Event_Type = 9
 	Event_FRAMEWORK_MESSAGE  Event_Type = 10
 	Event_SHUTDOWN_EXECUTOR  Event_Type = 11
+	Event_UPDATE_FRAMEWORK   Event_Type = 12
 )
 
 // Enum value maps for Event_Type.
@@ -127,6 +128,7 @@ var (
 		9:  "ERROR",
 		10: "FRAMEWORK_MESSAGE",
 		11: "SHUTDOWN_EXECUTOR",
+		12: "UPDATE_FRAMEWORK",
 	}
 	Event_Type_value = map[string]int32{
 		"UNKNOWN":            0,
@@ -141,6 +143,7 @@ var (
 		"ERROR":              9,
 		"FRAMEWORK_MESSAGE":  10,
 		"SHUTDOWN_EXECUTOR":  11,
+		"UPDATE_FRAMEWORK":   12,
 	}
 )
 
@@ -289,6 +292,7 @@ type Event struct {
 	Error             *Event_Error             `protobuf:"bytes,10,opt,name=error" json:"error,omitempty"`
 	FrameworkMessage  *Event_FrameworkMessage  `protobuf:"bytes,11,opt,name=framework_message,json=frameworkMessage" json:"framework_message,omitempty"`
 	ShutdownExecutor  *Event_ShutdownExecutor  `protobuf:"bytes,12,opt,name=shutdown_executor,json=shutdownExecutor" json:"shutdown_executor,omitempty"`
+	UpdateFramework   *Event_UpdateFramework   `protobuf:"bytes,13,opt,name=update_framework,json=updateFramework" json:"update_framework,omitempty"`
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache
 }
@@ -403,6 +407,13 @@ func (x *Event) GetFrameworkMessage() *Event_FrameworkMessage {
 func (x *Event) GetShutdownExecutor() *Event_ShutdownExecutor {
 	if x != nil {
 		return x.ShutdownExecutor
+	}
+	return nil
+}
+
+func (x *Event) GetUpdateFramework() *Event_UpdateFramework {
+	if x != nil {
+		return x.UpdateFramework
 	}
 	return nil
 }
@@ -1297,6 +1308,61 @@ func (x *Event_ShutdownExecutor) GetExecutorId() *v1.ExecutorID {
 	return nil
 }
 
+// UpdateFramework tells the agent a framework with tasks on it has
+// (re)subscribed, so its unacknowledged status updates are worth
+// resending now rather than at their next backed-off retry.
+type Event_UpdateFramework struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	FrameworkId   *v1.FrameworkID        `protobuf:"bytes,1,req,name=framework_id,json=frameworkId" json:"framework_id,omitempty"`
+	FrameworkInfo *v1.FrameworkInfo      `protobuf:"bytes,2,opt,name=framework_info,json=frameworkInfo" json:"framework_info,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Event_UpdateFramework) Reset() {
+	*x = Event_UpdateFramework{}
+	mi := &file_agora_agentpb_agent_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Event_UpdateFramework) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Event_UpdateFramework) ProtoMessage() {}
+
+func (x *Event_UpdateFramework) ProtoReflect() protoreflect.Message {
+	mi := &file_agora_agentpb_agent_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Event_UpdateFramework.ProtoReflect.Descriptor instead.
+func (*Event_UpdateFramework) Descriptor() ([]byte, []int) {
+	return file_agora_agentpb_agent_proto_rawDescGZIP(), []int{1, 11}
+}
+
+func (x *Event_UpdateFramework) GetFrameworkId() *v1.FrameworkID {
+	if x != nil {
+		return x.FrameworkId
+	}
+	return nil
+}
+
+func (x *Event_UpdateFramework) GetFrameworkInfo() *v1.FrameworkInfo {
+	if x != nil {
+		return x.FrameworkInfo
+	}
+	return nil
+}
+
 var File_agora_agentpb_agent_proto protoreflect.FileDescriptor
 
 const file_agora_agentpb_agent_proto_rawDesc = "" +
@@ -1342,7 +1408,7 @@ const file_agora_agentpb_agent_proto_rawDesc = "" +
 	"\x06UPDATE\x10\x02\x12\b\n" +
 	"\x04PONG\x10\x03\x12\x14\n" +
 	"\x10EXECUTOR_MESSAGE\x10\x04\x12\x13\n" +
-	"\x0fEXECUTOR_EXITED\x10\x05\"\xf1\x10\n" +
+	"\x0fEXECUTOR_EXITED\x10\x05\"\xe7\x12\n" +
 	"\x05Event\x12.\n" +
 	"\x04type\x18\x01 \x01(\x0e2\x1a.agora.agent.v1.Event.TypeR\x04type\x12@\n" +
 	"\n" +
@@ -1358,7 +1424,8 @@ const file_agora_agentpb_agent_proto_rawDesc = "" +
 	"\x05error\x18\n" +
 	" \x01(\v2\x1b.agora.agent.v1.Event.ErrorR\x05error\x12S\n" +
 	"\x11framework_message\x18\v \x01(\v2&.agora.agent.v1.Event.FrameworkMessageR\x10frameworkMessage\x12S\n" +
-	"\x11shutdown_executor\x18\f \x01(\v2&.agora.agent.v1.Event.ShutdownExecutorR\x10shutdownExecutor\x1an\n" +
+	"\x11shutdown_executor\x18\f \x01(\v2&.agora.agent.v1.Event.ShutdownExecutorR\x10shutdownExecutor\x12P\n" +
+	"\x10update_framework\x18\r \x01(\v2%.agora.agent.v1.Event.UpdateFrameworkR\x0fupdateFramework\x1an\n" +
 	"\n" +
 	"Subscribed\x12,\n" +
 	"\bagent_id\x18\x01 \x02(\v2\x11.mesos.v1.AgentIDR\aagentId\x122\n" +
@@ -1395,7 +1462,10 @@ const file_agora_agentpb_agent_proto_rawDesc = "" +
 	"\x10ShutdownExecutor\x128\n" +
 	"\fframework_id\x18\x01 \x02(\v2\x15.mesos.v1.FrameworkIDR\vframeworkId\x125\n" +
 	"\vexecutor_id\x18\x02 \x02(\v2\x14.mesos.v1.ExecutorIDR\n" +
-	"executorId\"\xce\x01\n" +
+	"executorId\x1a\x8b\x01\n" +
+	"\x0fUpdateFramework\x128\n" +
+	"\fframework_id\x18\x01 \x02(\v2\x15.mesos.v1.FrameworkIDR\vframeworkId\x12>\n" +
+	"\x0eframework_info\x18\x02 \x01(\v2\x17.mesos.v1.FrameworkInfoR\rframeworkInfo\"\xe4\x01\n" +
 	"\x04Type\x12\v\n" +
 	"\aUNKNOWN\x10\x00\x12\x0e\n" +
 	"\n" +
@@ -1410,7 +1480,8 @@ const file_agora_agentpb_agent_proto_rawDesc = "" +
 	"\x05ERROR\x10\t\x12\x15\n" +
 	"\x11FRAMEWORK_MESSAGE\x10\n" +
 	"\x12\x15\n" +
-	"\x11SHUTDOWN_EXECUTOR\x10\vB3Z1github.com/agoraproject/agora/proto/agora/agentpb"
+	"\x11SHUTDOWN_EXECUTOR\x10\v\x12\x14\n" +
+	"\x10UPDATE_FRAMEWORK\x10\fB3Z1github.com/agoraproject/agora/proto/agora/agentpb"
 
 var (
 	file_agora_agentpb_agent_proto_rawDescOnce sync.Once
@@ -1425,7 +1496,7 @@ func file_agora_agentpb_agent_proto_rawDescGZIP() []byte {
 }
 
 var file_agora_agentpb_agent_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_agora_agentpb_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_agora_agentpb_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_agora_agentpb_agent_proto_goTypes = []any{
 	(Call_Type)(0),                  // 0: agora.agent.v1.Call.Type
 	(Event_Type)(0),                 // 1: agora.agent.v1.Event.Type
@@ -1447,22 +1518,23 @@ var file_agora_agentpb_agent_proto_goTypes = []any{
 	(*Event_Error)(nil),             // 17: agora.agent.v1.Event.Error
 	(*Event_FrameworkMessage)(nil),  // 18: agora.agent.v1.Event.FrameworkMessage
 	(*Event_ShutdownExecutor)(nil),  // 19: agora.agent.v1.Event.ShutdownExecutor
-	(*v1.AgentID)(nil),              // 20: mesos.v1.AgentID
-	(*v1.AgentInfo)(nil),            // 21: mesos.v1.AgentInfo
-	(*v1.Task)(nil),                 // 22: mesos.v1.Task
-	(*v1.FrameworkInfo)(nil),        // 23: mesos.v1.FrameworkInfo
-	(*v1.ExecutorInfo)(nil),         // 24: mesos.v1.ExecutorInfo
-	(*v1.FrameworkID)(nil),          // 25: mesos.v1.FrameworkID
-	(*v1.TaskStatus)(nil),           // 26: mesos.v1.TaskStatus
-	(*v1.ExecutorID)(nil),           // 27: mesos.v1.ExecutorID
-	(*v1.TaskInfo)(nil),             // 28: mesos.v1.TaskInfo
-	(*v1.TaskGroupInfo)(nil),        // 29: mesos.v1.TaskGroupInfo
-	(*v1.TaskID)(nil),               // 30: mesos.v1.TaskID
-	(*v1.KillPolicy)(nil),           // 31: mesos.v1.KillPolicy
+	(*Event_UpdateFramework)(nil),   // 20: agora.agent.v1.Event.UpdateFramework
+	(*v1.AgentID)(nil),              // 21: mesos.v1.AgentID
+	(*v1.AgentInfo)(nil),            // 22: mesos.v1.AgentInfo
+	(*v1.Task)(nil),                 // 23: mesos.v1.Task
+	(*v1.FrameworkInfo)(nil),        // 24: mesos.v1.FrameworkInfo
+	(*v1.ExecutorInfo)(nil),         // 25: mesos.v1.ExecutorInfo
+	(*v1.FrameworkID)(nil),          // 26: mesos.v1.FrameworkID
+	(*v1.TaskStatus)(nil),           // 27: mesos.v1.TaskStatus
+	(*v1.ExecutorID)(nil),           // 28: mesos.v1.ExecutorID
+	(*v1.TaskInfo)(nil),             // 29: mesos.v1.TaskInfo
+	(*v1.TaskGroupInfo)(nil),        // 30: mesos.v1.TaskGroupInfo
+	(*v1.TaskID)(nil),               // 31: mesos.v1.TaskID
+	(*v1.KillPolicy)(nil),           // 32: mesos.v1.KillPolicy
 }
 var file_agora_agentpb_agent_proto_depIdxs = []int32{
 	0,  // 0: agora.agent.v1.Call.type:type_name -> agora.agent.v1.Call.Type
-	20, // 1: agora.agent.v1.Call.agent_id:type_name -> mesos.v1.AgentID
+	21, // 1: agora.agent.v1.Call.agent_id:type_name -> mesos.v1.AgentID
 	4,  // 2: agora.agent.v1.Call.subscribe:type_name -> agora.agent.v1.Call.Subscribe
 	5,  // 3: agora.agent.v1.Call.update:type_name -> agora.agent.v1.Call.Update
 	6,  // 4: agora.agent.v1.Call.pong:type_name -> agora.agent.v1.Call.Pong
@@ -1480,37 +1552,40 @@ var file_agora_agentpb_agent_proto_depIdxs = []int32{
 	17, // 16: agora.agent.v1.Event.error:type_name -> agora.agent.v1.Event.Error
 	18, // 17: agora.agent.v1.Event.framework_message:type_name -> agora.agent.v1.Event.FrameworkMessage
 	19, // 18: agora.agent.v1.Event.shutdown_executor:type_name -> agora.agent.v1.Event.ShutdownExecutor
-	21, // 19: agora.agent.v1.Call.Subscribe.agent_info:type_name -> mesos.v1.AgentInfo
-	22, // 20: agora.agent.v1.Call.Subscribe.tasks:type_name -> mesos.v1.Task
-	23, // 21: agora.agent.v1.Call.Subscribe.frameworks:type_name -> mesos.v1.FrameworkInfo
-	24, // 22: agora.agent.v1.Call.Subscribe.executors:type_name -> mesos.v1.ExecutorInfo
-	25, // 23: agora.agent.v1.Call.Update.framework_id:type_name -> mesos.v1.FrameworkID
-	26, // 24: agora.agent.v1.Call.Update.status:type_name -> mesos.v1.TaskStatus
-	25, // 25: agora.agent.v1.Call.ExecutorMessage.framework_id:type_name -> mesos.v1.FrameworkID
-	27, // 26: agora.agent.v1.Call.ExecutorMessage.executor_id:type_name -> mesos.v1.ExecutorID
-	25, // 27: agora.agent.v1.Call.ExecutorExited.framework_id:type_name -> mesos.v1.FrameworkID
-	27, // 28: agora.agent.v1.Call.ExecutorExited.executor_id:type_name -> mesos.v1.ExecutorID
-	20, // 29: agora.agent.v1.Event.Subscribed.agent_id:type_name -> mesos.v1.AgentID
-	23, // 30: agora.agent.v1.Event.RunTask.framework:type_name -> mesos.v1.FrameworkInfo
-	28, // 31: agora.agent.v1.Event.RunTask.task:type_name -> mesos.v1.TaskInfo
-	23, // 32: agora.agent.v1.Event.RunTaskGroup.framework:type_name -> mesos.v1.FrameworkInfo
-	24, // 33: agora.agent.v1.Event.RunTaskGroup.executor:type_name -> mesos.v1.ExecutorInfo
-	29, // 34: agora.agent.v1.Event.RunTaskGroup.task_group:type_name -> mesos.v1.TaskGroupInfo
-	25, // 35: agora.agent.v1.Event.KillTask.framework_id:type_name -> mesos.v1.FrameworkID
-	30, // 36: agora.agent.v1.Event.KillTask.task_id:type_name -> mesos.v1.TaskID
-	31, // 37: agora.agent.v1.Event.KillTask.kill_policy:type_name -> mesos.v1.KillPolicy
-	25, // 38: agora.agent.v1.Event.Acknowledge.framework_id:type_name -> mesos.v1.FrameworkID
-	30, // 39: agora.agent.v1.Event.Acknowledge.task_id:type_name -> mesos.v1.TaskID
-	25, // 40: agora.agent.v1.Event.ShutdownFramework.framework_id:type_name -> mesos.v1.FrameworkID
-	25, // 41: agora.agent.v1.Event.FrameworkMessage.framework_id:type_name -> mesos.v1.FrameworkID
-	27, // 42: agora.agent.v1.Event.FrameworkMessage.executor_id:type_name -> mesos.v1.ExecutorID
-	25, // 43: agora.agent.v1.Event.ShutdownExecutor.framework_id:type_name -> mesos.v1.FrameworkID
-	27, // 44: agora.agent.v1.Event.ShutdownExecutor.executor_id:type_name -> mesos.v1.ExecutorID
-	45, // [45:45] is the sub-list for method output_type
-	45, // [45:45] is the sub-list for method input_type
-	45, // [45:45] is the sub-list for extension type_name
-	45, // [45:45] is the sub-list for extension extendee
-	0,  // [0:45] is the sub-list for field type_name
+	20, // 19: agora.agent.v1.Event.update_framework:type_name -> agora.agent.v1.Event.UpdateFramework
+	22, // 20: agora.agent.v1.Call.Subscribe.agent_info:type_name -> mesos.v1.AgentInfo
+	23, // 21: agora.agent.v1.Call.Subscribe.tasks:type_name -> mesos.v1.Task
+	24, // 22: agora.agent.v1.Call.Subscribe.frameworks:type_name -> mesos.v1.FrameworkInfo
+	25, // 23: agora.agent.v1.Call.Subscribe.executors:type_name -> mesos.v1.ExecutorInfo
+	26, // 24: agora.agent.v1.Call.Update.framework_id:type_name -> mesos.v1.FrameworkID
+	27, // 25: agora.agent.v1.Call.Update.status:type_name -> mesos.v1.TaskStatus
+	26, // 26: agora.agent.v1.Call.ExecutorMessage.framework_id:type_name -> mesos.v1.FrameworkID
+	28, // 27: agora.agent.v1.Call.ExecutorMessage.executor_id:type_name -> mesos.v1.ExecutorID
+	26, // 28: agora.agent.v1.Call.ExecutorExited.framework_id:type_name -> mesos.v1.FrameworkID
+	28, // 29: agora.agent.v1.Call.ExecutorExited.executor_id:type_name -> mesos.v1.ExecutorID
+	21, // 30: agora.agent.v1.Event.Subscribed.agent_id:type_name -> mesos.v1.AgentID
+	24, // 31: agora.agent.v1.Event.RunTask.framework:type_name -> mesos.v1.FrameworkInfo
+	29, // 32: agora.agent.v1.Event.RunTask.task:type_name -> mesos.v1.TaskInfo
+	24, // 33: agora.agent.v1.Event.RunTaskGroup.framework:type_name -> mesos.v1.FrameworkInfo
+	25, // 34: agora.agent.v1.Event.RunTaskGroup.executor:type_name -> mesos.v1.ExecutorInfo
+	30, // 35: agora.agent.v1.Event.RunTaskGroup.task_group:type_name -> mesos.v1.TaskGroupInfo
+	26, // 36: agora.agent.v1.Event.KillTask.framework_id:type_name -> mesos.v1.FrameworkID
+	31, // 37: agora.agent.v1.Event.KillTask.task_id:type_name -> mesos.v1.TaskID
+	32, // 38: agora.agent.v1.Event.KillTask.kill_policy:type_name -> mesos.v1.KillPolicy
+	26, // 39: agora.agent.v1.Event.Acknowledge.framework_id:type_name -> mesos.v1.FrameworkID
+	31, // 40: agora.agent.v1.Event.Acknowledge.task_id:type_name -> mesos.v1.TaskID
+	26, // 41: agora.agent.v1.Event.ShutdownFramework.framework_id:type_name -> mesos.v1.FrameworkID
+	26, // 42: agora.agent.v1.Event.FrameworkMessage.framework_id:type_name -> mesos.v1.FrameworkID
+	28, // 43: agora.agent.v1.Event.FrameworkMessage.executor_id:type_name -> mesos.v1.ExecutorID
+	26, // 44: agora.agent.v1.Event.ShutdownExecutor.framework_id:type_name -> mesos.v1.FrameworkID
+	28, // 45: agora.agent.v1.Event.ShutdownExecutor.executor_id:type_name -> mesos.v1.ExecutorID
+	26, // 46: agora.agent.v1.Event.UpdateFramework.framework_id:type_name -> mesos.v1.FrameworkID
+	24, // 47: agora.agent.v1.Event.UpdateFramework.framework_info:type_name -> mesos.v1.FrameworkInfo
+	48, // [48:48] is the sub-list for method output_type
+	48, // [48:48] is the sub-list for method input_type
+	48, // [48:48] is the sub-list for extension type_name
+	48, // [48:48] is the sub-list for extension extendee
+	0,  // [0:48] is the sub-list for field type_name
 }
 
 func init() { file_agora_agentpb_agent_proto_init() }
@@ -1524,7 +1599,7 @@ func file_agora_agentpb_agent_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_agora_agentpb_agent_proto_rawDesc), len(file_agora_agentpb_agent_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   18,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
