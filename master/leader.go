@@ -161,7 +161,18 @@ func (l *Leader) lead(ctx context.Context, m *Master, el *election.Elector) erro
 	start := time.Now()
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	reg, err := LoadRegistry(lctx, l.cfg.Registry, l.cfg.Master.Logger)
+	registry := l.cfg.Registry
+	if el != nil && registry != nil {
+		// Every registry write checks the term's election znode still
+		// exists, so a write this master sent just before its session
+		// expired cannot land after the next leader's.
+		own, ok := el.Own()
+		if !ok {
+			return errors.New("lost leadership before recovering the registry")
+		}
+		registry = store.Fence(registry, own)
+	}
+	reg, err := LoadRegistry(lctx, registry, l.cfg.Master.Logger)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package election
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -182,6 +183,46 @@ func TestElection(t *testing.T) {
 		if got := waitLeader(t, time.Second, a, b, c); got != next {
 			t.Fatalf("leader moved to %s after heal", got.name)
 		}
+	})
+
+	// One-way partition: ZooKeeper hears nothing from the leader (and
+	// expires its session) while the leader still receives a notification
+	// mid-way. A notification proves nothing about the session, so the
+	// leader steps down on time and never overlaps its successor.
+	t.Run("OneWayPartitionedLeaderStepsDown", func(t *testing.T) {
+		a := startContender(t, srv.Addr, "/oneway", "a")
+		waitLeader(t, 10*time.Second, a)
+		if own, ok := a.Own(); !ok || !strings.HasPrefix(own, "/oneway/member_") {
+			t.Fatalf("leader's Own() = %q, %v", own, ok)
+		}
+		b := startContender(t, srv.Addr, "/oneway", "b")
+		waitLeader(t, 10*time.Second, a, b)
+		if _, ok := b.Own(); ok {
+			t.Fatal("a follower reports an own znode to fence with")
+		}
+		cut := time.Now()
+		a.proxy.MuteClient()
+		time.Sleep(testTimeout / 2)
+		// A new contender changes the children the leader watches: the
+		// notification reaches the muted leader.
+		c := startContender(t, srv.Addr, "/oneway", "c")
+		next := waitLeader(t, testTimeout+3*time.Second, b, c)
+		old := a.ledTerms()
+		if len(old) != 1 || old[0].to.IsZero() {
+			t.Fatalf("old leader's terms %+v", old)
+		}
+		rise := firstTerm(t, next).from
+		// The lease ends two thirds of a session timeout after the last
+		// answered ping, a third of a timeout before ZooKeeper can expire
+		// the session; a lease kept fresh by the notification would end
+		// only when the server drops the connection, as the successor rises.
+		if margin := rise.Sub(old[0].to); margin < testTimeout/10 {
+			t.Fatalf("old leader stepped down at %v, new one led at %v: margin %v", old[0].to.Sub(cut), rise.Sub(cut), margin)
+		}
+		if _, ok := a.Own(); ok {
+			t.Fatal("a deposed leader still reports an own znode")
+		}
+		t.Logf("old leader stepped down %v after the cut; %s led %v after it", old[0].to.Sub(cut).Round(time.Millisecond), next.name, rise.Sub(cut).Round(time.Millisecond))
 	})
 
 	// A leader that shuts down hands over at once: it deletes its znode.

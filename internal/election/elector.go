@@ -113,6 +113,8 @@ type Elector struct {
 	// canceled, from the moment the session is in doubt until the next one
 	// contends. No promotion without it.
 	lease context.Context
+	// own is the path of this contender's znode in its latest term.
+	own string
 }
 
 // New checks cfg and returns an Elector that is not yet contending.
@@ -135,6 +137,15 @@ func (e *Elector) IsLeader() bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.leading
+}
+
+// Own returns the path of this contender's znode while it leads. The znode
+// is ephemeral: it exists exactly as long as the session that won, which
+// makes it a fence for the leader's writes (store.Fence).
+func (e *Elector) Own() (path string, ok bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.own, e.leading && e.own != ""
 }
 
 // Changes signals (coalesced, buffered 1) each change of IsLeader or Leader.
@@ -277,6 +288,9 @@ func (e *Elector) term(ctx context.Context) error {
 			case l.name == "":
 				e.set(false, nil, false)
 			case l.name == name:
+				e.mu.Lock()
+				e.own = e.cfg.Path + "/" + name
+				e.mu.Unlock()
 				e.set(true, slices.Clone(e.cfg.Data), true)
 			default:
 				e.set(false, l.data, true)

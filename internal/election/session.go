@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"path"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -88,40 +89,144 @@ func (s *session) lastContact() time.Time { return time.Unix(0, s.lastRead.Load(
 
 func (s *session) close() { s.conn.Close() }
 
-// dial wraps connections so every read from the server marks contact, and
-// reads the granted timeout from the connect response.
+// dial wraps connections so the session knows when the server last
+// proved it heard from this client, and reads the granted timeout from the
+// connect response.
 func (s *session) dial(network, addr string, timeout time.Duration) (net.Conn, error) {
 	c, err := net.DialTimeout(network, addr, timeout)
 	if err != nil {
 		return nil, err
 	}
-	return &contactConn{Conn: c, s: s}, nil
+	return &contactConn{Conn: c, s: s, sent: map[int32][]int64{}}, nil
 }
 
-// contactConn records reads. The first bytes a server sends on a
-// connection are the connect response: int32 length, int32 protocol
-// version, int32 timeout in ms, then the session id and password.
+// contactConn times the server's answers. ZooKeeper keeps a session alive
+// while it receives packets from the client, so the lease may run from the
+// moment a request was *sent*, and only once its answer came back: a reply
+// proves the server got the request. Watch notifications (xid -1) prove
+// nothing — in a one-way partition they can keep arriving while the
+// server hears nothing and expires the session.
+//
+// The client writes each packet with one Write (int32 length, int32 xid,
+// ...), the connect request first, so writes are timed per xid; replies
+// carry the xid of their request (pings -2, each answered in order).
 type contactConn struct {
 	net.Conn
-	s    *session
-	head [12]byte
-	got  int
+	s  *session
+	mu sync.Mutex
+	// sent holds, per xid, the send times of requests not yet answered.
+	sent        map[int32][]int64
+	connectSent int64
+	wrote       bool
+	frames      frameReader
+	answered    bool // the connect response has been read
+}
+
+func (c *contactConn) Write(b []byte) (int, error) {
+	now := time.Now().UnixNano()
+	c.mu.Lock()
+	switch {
+	case !c.wrote:
+		c.wrote, c.connectSent = true, now
+	case len(b) >= 8:
+		xid := int32(binary.BigEndian.Uint32(b[4:8]))
+		c.sent[xid] = append(c.sent[xid], now)
+	}
+	c.mu.Unlock()
+	return c.Conn.Write(b)
 }
 
 func (c *contactConn) Read(b []byte) (int, error) {
 	n, err := c.Conn.Read(b)
 	if n > 0 {
-		c.s.lastRead.Store(time.Now().UnixNano())
-		if c.got < len(c.head) {
-			c.got += copy(c.head[c.got:], b[:n])
-			if c.got == len(c.head) {
-				if ms := int32(binary.BigEndian.Uint32(c.head[8:12])); ms > 0 {
-					c.s.granted.Store(int64(ms))
-				}
-			}
-		}
+		c.mu.Lock()
+		c.frames.feed(b[:n], c.frame)
+		c.mu.Unlock()
 	}
 	return n, err
+}
+
+// frame handles the head of one packet from the server (see frameReader).
+func (c *contactConn) frame(head []byte) {
+	if !c.answered {
+		// The connect response: int32 protocol version, int32 timeout in
+		// ms, then the session id and password.
+		c.answered = true
+		if len(head) >= 12 {
+			if ms := int32(binary.BigEndian.Uint32(head[8:12])); ms > 0 {
+				c.s.granted.Store(int64(ms))
+			}
+		}
+		c.s.contact(c.connectSent)
+		return
+	}
+	if len(head) < 8 {
+		return
+	}
+	xid := int32(binary.BigEndian.Uint32(head[4:8]))
+	times := c.sent[xid]
+	if len(times) == 0 {
+		return // a notification (xid -1), or an answer to nothing sent
+	}
+	c.s.contact(times[0])
+	if len(times) == 1 {
+		delete(c.sent, xid)
+	} else {
+		c.sent[xid] = times[1:]
+	}
+}
+
+// contact moves the last proven contact forward to at (unix nanos).
+func (s *session) contact(at int64) {
+	for {
+		old := s.lastRead.Load()
+		if at <= old || s.lastRead.CompareAndSwap(old, at) {
+			return
+		}
+	}
+}
+
+// frameReader splits the server's byte stream into packets (int32 length,
+// then that many bytes) and hands each packet's first 12 bytes, length
+// included, to a callback: enough for a reply's xid or the connect
+// response's timeout, without buffering whole packets.
+type frameReader struct {
+	head     [12]byte
+	got      int // bytes of head filled
+	total    int // the packet's size, length included; 0 until known
+	consumed int // bytes of the packet seen
+	reported bool
+}
+
+func (f *frameReader) feed(b []byte, frame func(head []byte)) {
+	for len(b) > 0 {
+		if f.total == 0 {
+			k := copy(f.head[f.got:4], b)
+			f.got += k
+			f.consumed += k
+			b = b[k:]
+			if f.got < 4 {
+				continue
+			}
+			f.total = int(binary.BigEndian.Uint32(f.head[:4])) + 4
+		}
+		want := f.total - f.consumed
+		k := min(want, len(b))
+		if f.got < len(f.head) {
+			k = min(k, len(f.head)-f.got)
+			copy(f.head[f.got:], b[:k])
+			f.got += k
+		}
+		f.consumed += k
+		b = b[k:]
+		if !f.reported && (f.got == len(f.head) || f.consumed == f.total) {
+			f.reported = true
+			frame(f.head[:f.got])
+		}
+		if f.consumed == f.total {
+			*f = frameReader{}
+		}
+	}
 }
 
 // ensurePath creates p and its missing ancestors as persistent znodes.

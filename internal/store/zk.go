@@ -42,6 +42,35 @@ type ZK struct {
 	// orphanAge is how much older than a new generation another one must
 	// be to count as a dead writer's rather than a concurrent writer's.
 	orphanAge time.Duration
+	// fence, when set, is a znode every commit checks still exists, in the
+	// same Multi (see Fenced).
+	fence string
+}
+
+// ErrFenced is returned by a write through a fenced store whose fence
+// znode is gone: the writer no longer holds what entitled it to write.
+var ErrFenced = errors.New("store: fenced off: the fence znode is gone (leadership lost)")
+
+// Fenced returns a view of z whose commits (Put, Delete) succeed only while
+// the znode at path exists: a leader passes its ephemeral election znode,
+// so a write it sent before losing its session cannot land after that
+// session expired and another leader was elected. Chunks of a large value
+// are written before the fenced commit; a fenced-off write leaves them
+// unreferenced, and they are removed as a dead writer's are.
+func (z *ZK) Fenced(path string) *ZK {
+	f := *z
+	f.fence = path
+	return &f
+}
+
+// Fence returns s fenced by the znode at path when s is kept in ZooKeeper
+// (see ZK.Fenced), and s itself otherwise: a file or memory store has one
+// writer by construction.
+func Fence(s Store, path string) Store {
+	if z, ok := s.(*ZK); ok && path != "" {
+		return z.Fenced(path)
+	}
+	return s
 }
 
 // ChunkSize is the largest value kept in the key's own znode and the size
@@ -275,7 +304,13 @@ func (z *ZK) commit(ctx context.Context, key string, data []byte, pre []any) err
 }
 
 func (z *ZK) multi(ctx context.Context, ops []any) error {
+	if z.fence != "" {
+		ops = append([]any{&zk.CheckVersionRequest{Path: z.fence, Version: -1}}, ops...)
+	}
 	res, err := zkctx.Call(ctx, func() ([]zk.MultiResponse, error) { return z.conn.Multi(ops...) })
+	if z.fence != "" && len(res) > 0 && res[0].Error != nil {
+		return fmt.Errorf("%w: %s: %v", ErrFenced, z.fence, res[0].Error)
+	}
 	if err != nil {
 		return err
 	}

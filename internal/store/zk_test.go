@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -91,6 +92,47 @@ func TestZK(t *testing.T) {
 		if _, _, err := raw.Get("/agora/auth/kv/k"); err != zk.ErrNoAuth {
 			t.Fatalf("unauthenticated read = %v, want ErrNoAuth", err)
 		}
+	})
+
+	// A fenced store writes only while its fence znode exists: once the
+	// ephemeral node of a leader's session is gone, its writes are refused
+	// and nothing of them lands.
+	t.Run("Fenced", func(t *testing.T) {
+		leader, _, err := zk.Connect([]string{srv.Addr}, 4*time.Second, zk.WithLogInfo(false), zk.WithLogger(zkLogger{zaptest.NewLogger(t)}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fence, err := leader.Create("/fence-leader", []byte("me"), zk.FlagEphemeral, zk.WorldACL(zk.PermAll))
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, _ := zkurl.Parse("zk://" + srv.Addr + "/agora/fenced")
+		z, err := OpenZK(u, zaptest.NewLogger(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer z.Close()
+		s := z.Fenced(fence)
+		mustPut(t, s, "kept", []byte("v1"))
+		mustPut(t, s, "big", bytes.Repeat([]byte{1}, 2*ChunkSize))
+		leader.Close() // the session ends and its ephemeral node with it
+		ctx := context.Background()
+		for _, err := range []error{
+			s.Put(ctx, "kept", []byte("v2")),
+			s.Put(ctx, "new", []byte("x")),
+			s.Put(ctx, "big", bytes.Repeat([]byte{2}, 2*ChunkSize)),
+			s.Delete(ctx, "kept"),
+		} {
+			if !errors.Is(err, ErrFenced) {
+				t.Fatalf("write after the fence went = %v, want ErrFenced", err)
+			}
+		}
+		mustGet(t, z, "kept", []byte("v1"))
+		mustGet(t, z, "big", bytes.Repeat([]byte{1}, 2*ChunkSize))
+		if _, err := z.Get(ctx, "new"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("a fenced-off Put landed: %v", err)
+		}
+		mustPut(t, z, "kept", []byte("v3")) // the unfenced store still writes
 	})
 
 	// A ZooKeeper restart is survived: the client reconnects and the data

@@ -20,7 +20,9 @@ type Proxy struct {
 
 	mu          sync.Mutex
 	partitioned bool
-	conns       []net.Conn
+	// mute drops only what the client sends (a one-way partition).
+	mute  bool
+	conns []net.Conn
 }
 
 // NewProxy listens on a free 127.0.0.1 port and forwards to target. It is
@@ -45,11 +47,20 @@ func (p *Proxy) Partition() {
 	p.mu.Unlock()
 }
 
+// MuteClient drops what clients send while delivering what the server
+// sends: a one-way partition, in which the server hears nothing (and
+// expires the session) while the client still receives notifications.
+func (p *Proxy) MuteClient() {
+	p.mu.Lock()
+	p.mute = true
+	p.mu.Unlock()
+}
+
 // Heal ends a partition. Connections that were open during it stay silent
 // (their streams lost bytes); the client reconnects through new ones.
 func (p *Proxy) Heal() {
 	p.mu.Lock()
-	p.partitioned = false
+	p.partitioned, p.mute = false, false
 	for _, c := range p.conns {
 		c.Close()
 	}
@@ -72,6 +83,12 @@ func (p *Proxy) isPartitioned() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.partitioned
+}
+
+func (p *Proxy) dropping(fromClient bool) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.partitioned || (fromClient && p.mute)
 }
 
 func (p *Proxy) accept() {
@@ -100,17 +117,17 @@ func (p *Proxy) serve(c net.Conn) {
 	p.mu.Lock()
 	p.conns = append(p.conns, up)
 	p.mu.Unlock()
-	go p.pipe(up, c)
-	p.pipe(c, up)
+	go p.pipe(up, c, true)
+	p.pipe(c, up, false)
 }
 
 // pipe copies src to dst until src fails, dropping what it reads while the
-// proxy is partitioned.
-func (p *Proxy) pipe(dst, src net.Conn) {
+// proxy is partitioned (or muted, for what the client sends).
+func (p *Proxy) pipe(dst, src net.Conn, fromClient bool) {
 	buf := make([]byte, 32*1024)
 	for {
 		n, err := src.Read(buf)
-		if n > 0 && !p.isPartitioned() {
+		if n > 0 && !p.dropping(fromClient) {
 			if _, werr := dst.Write(buf[:n]); werr != nil {
 				return
 			}
