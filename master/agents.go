@@ -335,3 +335,16 @@ func killTaskEvent(frameworkID, taskID string, policy *mesos.KillPolicy) *agentp
 		},
 	}
 }
+
+// AgentAddress returns what a proxy needs to reach one agent: its PID
+// ("agent(1)@host:port", the address it connected from), its AgentInfo
+// and its work_dir. found is false for an agent the master does not know.
+// It costs the loop one lookup, unlike a State copy.
+func (m *Master) AgentAddress(ctx context.Context, agentID string) (pid string, info *mesos.AgentInfo, workDir string, found bool, err error) {
+	err = m.do(ctx, func() {
+		if a := m.agents[agentID]; a != nil {
+			pid, info, workDir, found = a.pid, a.info, a.workDir, true
+		}
+	})
+	return pid, info, workDir, found, err
+}

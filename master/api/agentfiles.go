@@ -16,7 +16,7 @@ import (
 	"github.com/gorilla/mux"
 	"go.uber.org/zap"
 
-	"github.com/agoraproject/agora/master"
+	mesos "github.com/agoraproject/agora/proto/mesos/v1"
 )
 
 // The agent-files proxy: GET /agents/{agent_id}/files/{browse,read,download}
@@ -55,7 +55,7 @@ type agentFiles struct {
 
 // registerAgentFiles adds the proxy's routes to r.
 func (h *Handler) registerAgentFiles(r *mux.Router) {
-	p := &agentFiles{locate: newAgentCache(h.m.State, time.Now, 5*time.Second).locate, client: agentFilesClient(), log: h.log}
+	p := &agentFiles{locate: newAgentCache(h.m.AgentAddress, time.Now, 5*time.Second).locate, client: agentFilesClient(), log: h.log}
 	h.files = p
 	r.Handle("/agents/{agent_id}/files/{endpoint}", h.guardSandboxes(p))
 }
@@ -166,56 +166,64 @@ func copyAgentFilesHeaders(dst, src http.Header, endpoint string) {
 }
 
 // agentCache remembers agents' addresses for a short while, so a page
-// tailing a file every second does not copy the master's whole state each
-// time. An agent that moves is found again once its entry expires.
+// tailing a file every second does not ask the master's loop each time. An
+// agent that moves is found again once its entry expires.
 type agentCache struct {
-	state func(context.Context) (*master.State, error)
-	now   func() time.Time
-	ttl   time.Duration
+	lookup func(ctx context.Context, agentID string) (pid string, info *mesos.AgentInfo, workDir string, found bool, err error)
+	now    func() time.Time
+	ttl    time.Duration
 
-	mu      sync.Mutex
+	mu     sync.Mutex
+	agents map[string]cachedLocation
+}
+
+type cachedLocation struct {
+	agentLocation
 	fetched time.Time
-	agents  map[string]agentLocation
 }
 
-func newAgentCache(state func(context.Context) (*master.State, error), now func() time.Time, ttl time.Duration) *agentCache {
-	return &agentCache{state: state, now: now, ttl: ttl}
+func newAgentCache(lookup func(context.Context, string) (string, *mesos.AgentInfo, string, bool, error), now func() time.Time, ttl time.Duration) *agentCache {
+	return &agentCache{lookup: lookup, now: now, ttl: ttl, agents: map[string]cachedLocation{}}
 }
 
-// locate answers from the cache when it is fresh and knows the agent, and
-// otherwise refreshes it from a State copy.
+// locate answers from the cache when it knows the agent and the entry is
+// fresh, and otherwise asks the master about that one agent.
 func (c *agentCache) locate(ctx context.Context, agentID string) (agentLocation, bool, error) {
+	now := c.now()
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.agents != nil && c.now().Sub(c.fetched) < c.ttl {
-		if loc, ok := c.agents[agentID]; ok {
-			return loc, true, nil
-		}
+	if e, ok := c.agents[agentID]; ok && now.Sub(e.fetched) < c.ttl {
+		c.mu.Unlock()
+		return e.agentLocation, true, nil
 	}
-	s, err := c.state(ctx)
-	if err != nil {
+	c.mu.Unlock()
+	pid, info, workDir, found, err := c.lookup(ctx, agentID)
+	if err != nil || !found {
 		return agentLocation{}, false, err
 	}
-	c.agents, c.fetched = agentLocations(s), c.now()
-	loc, ok := c.agents[agentID]
-	return loc, ok, nil
-}
-
-// agentLocations maps the registered agents to their addresses: the
-// host:port of their PID (the address the master saw them connect from),
-// else hostname:port from their AgentInfo.
-func agentLocations(s *master.State) map[string]agentLocation {
-	out := make(map[string]agentLocation, len(s.Agents))
-	for _, a := range s.Agents {
-		addr := ""
-		if i := strings.LastIndex(a.PID, "@"); i >= 0 && i+1 < len(a.PID) {
-			addr = a.PID[i+1:]
-		} else if a.Info.GetHostname() != "" {
-			addr = net.JoinHostPort(a.Info.GetHostname(), strconv.Itoa(int(a.Info.GetPort())))
-		}
-		if addr != "" {
-			out[a.ID] = agentLocation{addr: addr, workDir: a.WorkDir}
+	loc, ok := agentLocationOf(pid, info, workDir)
+	if !ok {
+		return agentLocation{}, false, nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for id, e := range c.agents { // expired entries go, so the map stays small
+		if now.Sub(e.fetched) >= c.ttl {
+			delete(c.agents, id)
 		}
 	}
-	return out
+	c.agents[agentID] = cachedLocation{loc, now}
+	return loc, true, nil
+}
+
+// agentLocationOf is where the master reaches an agent: the host:port of
+// its PID (the address the master saw it connect from), else
+// hostname:port from its AgentInfo.
+func agentLocationOf(pid string, info *mesos.AgentInfo, workDir string) (agentLocation, bool) {
+	addr := ""
+	if i := strings.LastIndex(pid, "@"); i >= 0 && i+1 < len(pid) {
+		addr = pid[i+1:]
+	} else if info.GetHostname() != "" {
+		addr = net.JoinHostPort(info.GetHostname(), strconv.Itoa(int(info.GetPort())))
+	}
+	return agentLocation{addr: addr, workDir: workDir}, addr != ""
 }

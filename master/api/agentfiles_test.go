@@ -154,29 +154,39 @@ func TestAgentCacheRefreshes(t *testing.T) {
 	now := time.Unix(1000, 0)
 	calls := 0
 	pid := "slave(1)@10.0.0.1:5051"
-	state := func(context.Context) (*master.State, error) {
+	lookup := func(_ context.Context, id string) (string, *mesos.AgentInfo, string, bool, error) {
 		calls++
-		return &master.State{Agents: []master.AgentView{
-			{ID: "S1", PID: pid, WorkDir: "/w"},
-			{ID: "S2", Info: &mesos.AgentInfo{Hostname: proto.String("h2"), Port: proto.Int32(5052)}},
-		}}, nil
+		switch id {
+		case "S1":
+			return pid, nil, "/w", true, nil
+		case "S2":
+			return "", &mesos.AgentInfo{Hostname: proto.String("h2"), Port: proto.Int32(5052)}, "", true, nil
+		}
+		return "", nil, "", false, nil
 	}
-	c := newAgentCache(state, func() time.Time { return now }, 5*time.Second)
+	c := newAgentCache(lookup, func() time.Time { return now }, 5*time.Second)
 	check := func(id string, wantOK bool, want agentLocation, wantCalls int) {
 		t.Helper()
 		loc, ok, err := c.locate(context.Background(), id)
 		if err != nil || ok != wantOK || loc != want || calls != wantCalls {
-			t.Errorf("locate(%s) = %+v %v %v after %d state copies; want %+v %v after %d", id, loc, ok, err, calls, want, wantOK, wantCalls)
+			t.Errorf("locate(%s) = %+v %v %v after %d lookups; want %+v %v after %d", id, loc, ok, err, calls, want, wantOK, wantCalls)
 		}
 	}
 	check("S1", true, agentLocation{addr: "10.0.0.1:5051", workDir: "/w"}, 1)
-	check("S2", true, agentLocation{addr: "h2:5052"}, 1) // from the cache
-	check("S3", false, agentLocation{}, 2)               // an unknown agent looks again
+	check("S1", true, agentLocation{addr: "10.0.0.1:5051", workDir: "/w"}, 1) // from the cache
+	check("S2", true, agentLocation{addr: "h2:5052"}, 2)
+	check("S3", false, agentLocation{}, 3) // an unknown agent looks again
+	check("S3", false, agentLocation{}, 4)
 	pid = "slave(1)@10.0.0.9:5051"
 	now = now.Add(6 * time.Second)
-	check("S1", true, agentLocation{addr: "10.0.0.9:5051", workDir: "/w"}, 3) // expired: the new address
+	check("S1", true, agentLocation{addr: "10.0.0.9:5051", workDir: "/w"}, 5) // expired: the new address
+	if len(c.agents) != 1 {
+		t.Errorf("cache holds %d entries after expiry, want 1", len(c.agents))
+	}
 
-	failing := newAgentCache(func(context.Context) (*master.State, error) { return nil, master.ErrStopped }, time.Now, time.Second)
+	failing := newAgentCache(func(context.Context, string) (string, *mesos.AgentInfo, string, bool, error) {
+		return "", nil, "", false, master.ErrStopped
+	}, time.Now, time.Second)
 	if _, _, err := failing.locate(context.Background(), "S1"); !errors.Is(err, master.ErrStopped) {
 		t.Errorf("a stopped master: %v", err)
 	}
