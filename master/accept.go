@@ -51,7 +51,7 @@ func (m *Master) accept(f *frameworkRecord, offerIDs []*mesos.OfferID, ops []*me
 		// Every offer named is used up, valid or not (as in Mesos); the
 		// valid ones go back without a filter.
 		for _, o := range taken {
-			m.alloc.Recover(f.id, o.AgentID, o.Resources, 0, now)
+			m.alloc.RecoverOffer(o.Offer, 0, now)
 			m.dirtyAgents[o.AgentID] = struct{}{}
 		}
 		m.dropLaunches(f, ops, problem)
@@ -93,7 +93,7 @@ func (m *Master) decline(f *frameworkRecord, ids []*mesos.OfferID, filters *meso
 			continue
 		}
 		m.book.Remove(o.ID)
-		m.alloc.Recover(f.id, o.AgentID, o.Resources, refuse, now)
+		m.alloc.RecoverOffer(o.Offer, refuse, now)
 		m.dirtyAgents[o.AgentID] = struct{}{}
 	}
 }

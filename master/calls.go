@@ -188,7 +188,7 @@ func (m *Master) updateFramework(f *frameworkRecord, u *scheduler.Call_UpdateFra
 			continue
 		}
 		m.book.Remove(o.ID)
-		m.alloc.Recover(f.id, o.AgentID, o.Resources, 0, now)
+		m.alloc.RecoverOffer(o.Offer, 0, now)
 		m.dirtyAgents[o.AgentID] = struct{}{}
 		m.sendFramework(f, rescindEvent(o.ID))
 	}

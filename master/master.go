@@ -133,6 +133,8 @@ func (m *Master) Run(ctx context.Context) error {
 	defer close(m.stopped)
 	ticker := time.NewTicker(m.cfg.TickInterval)
 	defer ticker.Stop()
+	gap := newAllocationGate(m.cfg.MinAllocationGap)
+	defer gap.stop()
 	now := m.cfg.Clock.Now()
 	m.nextAllocation = now.Add(m.cfg.AllocationInterval)
 	m.nextHeartbeat = now.Add(m.cfg.HeartbeatInterval)
@@ -155,14 +157,60 @@ func (m *Master) Run(ctx context.Context) error {
 				}
 				break
 			}
-			m.allocate(m.cfg.Clock.Now())
 		case <-ticker.C:
-			now := m.cfg.Clock.Now()
-			m.tick(now)
-			m.allocate(now)
+			m.tick(m.cfg.Clock.Now())
+		case <-gap.fired():
+			gap.armed = false
+		}
+		if m.allocationPending() && gap.open(time.Now()) {
+			if m.allocate(m.cfg.Clock.Now()) {
+				gap.passed(time.Now())
+			}
 		}
 	}
 }
+
+// allocationPending reports whether allocate has work.
+func (m *Master) allocationPending() bool {
+	return m.fullAllocation || len(m.dirtyAgents) > 0
+}
+
+// allocationGate spaces allocation passes at least gap apart in wall-clock
+// time (it paces CPU work, so it does not follow the injected clock). A
+// pass that is not allowed yet arms a timer for when it is.
+type allocationGate struct {
+	gap   time.Duration
+	last  time.Time
+	timer *time.Timer
+	armed bool
+}
+
+func newAllocationGate(gap time.Duration) *allocationGate {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return &allocationGate{gap: gap, timer: t}
+}
+
+// open reports whether a pass may run now; if not, it arms the timer.
+func (g *allocationGate) open(now time.Time) bool {
+	wait := g.gap - now.Sub(g.last)
+	if wait <= 0 {
+		return true
+	}
+	if !g.armed {
+		g.armed = true
+		g.timer.Reset(wait)
+	}
+	return false
+}
+
+// passed records that a pass ran.
+func (g *allocationGate) passed(now time.Time) { g.last = now }
+
+// fired delivers once an armed wait is over.
+func (g *allocationGate) fired() <-chan time.Time { return g.timer.C }
+
+func (g *allocationGate) stop() { g.timer.Stop() }
 
 // do runs fn on the loop and waits for it.
 func (m *Master) do(ctx context.Context, fn func()) error {

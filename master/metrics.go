@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/agoraproject/agora/master/cluster"
+	"github.com/agoraproject/agora/master/offers"
 	mesos "github.com/agoraproject/agora/proto/mesos/v1"
 	"github.com/agoraproject/agora/proto/mesos/v1/scheduler"
 	"github.com/agoraproject/agora/proto/resources"
@@ -83,9 +84,7 @@ func (m *Master) fillMetrics(out map[string]float64) {
 			used.Add(e.resources)
 		}
 	}
-	for _, o := range m.book.All() {
-		offered.Add(o.Resources)
-	}
+	m.book.Each(func(o *offers.Offer) { offered.Add(o.Resources) })
 	out["master/slaves_active"] = active
 	out["master/slaves_inactive"] = inactive
 	out["master/slaves_connected"] = connected

@@ -87,7 +87,7 @@ func sameRecords(a, b []*TaskView) bool {
 func orderByRank(views []*TaskView, prev *frameworkOrder) ([]*TaskView, *frameworkOrder) {
 	if prev == nil {
 		sorted := slices.Clone(views)
-		slices.SortFunc(sorted, byID)
+		sortViews(sorted)
 		return sorted, ranksOf(sorted)
 	}
 	slots := make([]*TaskView, prev.n)

@@ -153,23 +153,27 @@ func (s *switchBackend) Job(ctx context.Context, n string) (runner.JobView, erro
 // startChronos serves the API and runs the framework while this replica
 // leads (always, without --zk). ready, if set, gets the API's address.
 func startChronos(ctx context.Context, f *chronosFlags, log *zap.Logger, ready func(addr string)) error {
-	opts, scheme, err := f.tls.serving()
+	workDir := f.workDir
+	if workDir == "" && f.zk == "" {
+		workDir = "chronos-state"
+	}
+	name := hostname(f.cfg.Hostname)
+	ft, err := f.tls.setup(ctx, frameworkNode{name: "chronos", master: f.cfg.Master, workDir: workDir,
+		hostname: name, hosts: frameworkHosts(name, f.ip), caFile: f.sec.caFile}, log)
 	if err != nil {
 		return err
 	}
+	scheme := ft.scheme
 	ln, err := net.Listen("tcp", net.JoinHostPort(f.ip, strconv.Itoa(f.port)))
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
 	cfg := f.cfg
-	cfg.Hostname = hostname(cfg.Hostname)
+	cfg.Hostname = name
 	self := net.JoinHostPort(cfg.Hostname, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
 	cfg.WebURL = scheme + "://" + self
 	cfg.Logger = log
-	workDir := f.workDir
-	if workDir == "" && f.zk == "" {
-		workDir = "chronos-state"
-	}
+	cfg.Scheduler = chainSchedulerHooks(ft.scheduler, cfg.Scheduler)
 	st, closer, err := store.Open(f.zk, workDir, log.Named("store"))
 	if err != nil {
 		ln.Close()
@@ -221,7 +225,8 @@ func startChronos(ctx context.Context, f *chronosFlags, log *zap.Logger, ready f
 				a, ok := leaderAddr()
 				return scheme + "://" + a, ok
 			},
-			Local: []string{"/ping", "/leader", "/metrics"},
+			Local:     []string{"/ping", "/leader", "/metrics"},
+			Transport: ft.leader,
 		}, h)
 	}
 	run := func(ctx context.Context) error {
@@ -230,7 +235,7 @@ func startChronos(ctx context.Context, f *chronosFlags, log *zap.Logger, ready f
 		}
 		return runElected(ctx, cfg, backend, elector, log)
 	}
-	return runServingWith(ctx, ln, opts, run, h, log, func() {
+	return runServingWith(ctx, ln, ft.serve, ft.withRenewal(run), h, log, func() {
 		log.Info("chronos listening", zap.String("address", ln.Addr().String()))
 		if ready != nil {
 			ready(ln.Addr().String())

@@ -80,19 +80,6 @@ func TestFrameworkTLSFlags(t *testing.T) {
 	}
 }
 
-func TestWithScheme(t *testing.T) {
-	leader := func(u string, ok bool) func() (string, bool) { return func() (string, bool) { return u, ok } }
-	if u, ok := withScheme("https", leader("http://m1:8080", true))(); !ok || u != "https://m1:8080" {
-		t.Errorf("got %q %v", u, ok)
-	}
-	if u, ok := withScheme("https", leader("m1:8080", true))(); !ok || u != "https://m1:8080" {
-		t.Errorf("got %q %v", u, ok)
-	}
-	if _, ok := withScheme("https", leader("", false))(); ok {
-		t.Error("unknown leader reported as known")
-	}
-}
-
 // checkHTTPSOnly reaches addr's path with a client trusting roots (200),
 // with one that does not (certificate error), and in plain HTTP (refused).
 // It returns the trusted response's headers.

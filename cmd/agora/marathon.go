@@ -8,8 +8,10 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"os"
 	"os/user"
 	"path"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -121,8 +123,20 @@ func currentUserName() string {
 func runMarathon(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("agora marathon", flag.ContinueOnError)
 	f := bindMarathonFlags(fs)
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process to the file until it exits (for benchmarks)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		pf, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if f.cfg.ZK == "" && f.workDir == "" {
 		return errors.New("--work_dir (file store) or --zk (ZooKeeper) is required")
@@ -143,7 +157,9 @@ func runMarathon(ctx context.Context, args []string) error {
 // startMarathon opens the store, listens, and runs the scheduler and its
 // REST API until ctx ends. ready, if set, receives the API's address.
 func startMarathon(ctx context.Context, f *marathonFlags, log *zap.Logger, ready func(addr string)) error {
-	opts, scheme, err := f.tls.serving()
+	self := hostname(f.cfg.Hostname)
+	ft, err := f.tls.setup(ctx, frameworkNode{name: "marathon", master: f.cfg.Master, workDir: f.workDir,
+		hostname: self, hosts: frameworkHosts(self, f.ip), caFile: f.sec.caFile}, log)
 	if err != nil {
 		return err
 	}
@@ -166,7 +182,9 @@ func startMarathon(ctx context.Context, f *marathonFlags, log *zap.Logger, ready
 		host = f.ip
 	}
 	cfg.Advertise = net.JoinHostPort(host, strconv.Itoa(cfg.HTTPPort))
-	cfg.WebUIURL = scheme + "://" + cfg.Advertise
+	cfg.Scheme = ft.scheme
+	cfg.WebUIURL = ft.scheme + "://" + cfg.Advertise
+	cfg.SchedulerConfig = chainSchedulerHooks(ft.scheduler, cfg.SchedulerConfig)
 	if cfg.ZK != "" {
 		u, err := zkurl.Parse(cfg.ZK)
 		if err != nil {
@@ -194,8 +212,8 @@ func startMarathon(ctx context.Context, f *marathonFlags, log *zap.Logger, ready
 		return err
 	}
 	defer apiServer.Close()
-	h := marathonHandler(c, apiServer, scheme)
-	return runServingWith(ctx, ln, opts, c.Run, h, log, func() {
+	h := marathonHandler(c, apiServer, ft.leader)
+	return runServingWith(ctx, ln, ft.serve, ft.withRenewal(c.Run), h, log, func() {
 		log.Info("marathon listening", zap.String("address", ln.Addr().String()), zap.String("advertise", cfg.Advertise))
 		if ready != nil {
 			ready(ln.Addr().String())
@@ -207,9 +225,9 @@ func startMarathon(ctx context.Context, f *marathonFlags, log *zap.Logger, ready
 // forward to the leader and every answer names it in X-Marathon-Leader),
 // plus Prometheus metrics at /metrics/prometheus — and at /metrics for
 // clients that ask for the text format; others get Marathon's JSON.
-// scheme is this replica's own: replicas serve alike, so a standby reaches
-// the leader with it.
-func marathonHandler(c *core.Core, apiServer http.Handler, scheme string) http.Handler {
+// The leader's URL carries this replica's scheme (replicas serve alike);
+// leader carries the forwarded requests (nil: http.DefaultTransport).
+func marathonHandler(c *core.Core, apiServer http.Handler, leader http.RoundTripper) http.Handler {
 	reg := telemetry.NewRegistry(&telemetry.MapCollector{
 		Read: func(context.Context) (map[string]float64, error) { return c.Metrics(), nil },
 	})
@@ -225,9 +243,10 @@ func marathonHandler(c *core.Core, apiServer http.Handler, scheme string) http.H
 	}))
 	return leaderproxy.New(leaderproxy.Config{
 		IsLeader:  c.IsLeader,
-		LeaderURL: withScheme(scheme, c.LeaderURL),
+		LeaderURL: c.LeaderURL,
 		Header:    "X-Marathon-Leader",
 		Local:     []string{"/ping", "/v2/leader", "/v2/info", "/metrics", "/metrics/prometheus"},
+		Transport: leader,
 	}, mux)
 }
 

@@ -41,6 +41,7 @@ func bindMasterFlags(fs *flag.FlagSet) *masterFlags {
 	fs.StringVar(&c.Hostname, "hostname", "", "hostname advertised in MasterInfo (default: the system hostname)")
 	fs.StringVar(&c.WorkDir, "work_dir", "", "directory for the master's durable state")
 	fs.Var(duration.Value{D: &c.AllocationInterval}, "allocation_interval", "period of the batch allocation cycle")
+	fs.Var(duration.Value{D: &c.MinAllocationGap}, "min_allocation_gap", "shortest time between two allocation passes; declines, ended tasks and new agents within it are allocated together (0 = after every batch of calls)")
 	fs.Var(duration.Value{D: &c.OfferTimeout}, "offer_timeout", "rescind offers outstanding longer than this (0 = never)")
 	fs.Var(duration.Value{D: &c.AgentPingTimeout}, "agent_ping_timeout", "how often agents are pinged; a ping without a pong in this time is missed")
 	fs.IntVar(&c.MaxAgentPingTimeouts, "max_agent_ping_timeouts", c.MaxAgentPingTimeouts, "missed pings after which an agent is unreachable")

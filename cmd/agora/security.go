@@ -257,10 +257,10 @@ func agentClientTLS(pool *x509.CertPool, certs *pki.CertStore) *tls.Config {
 // tokens made or revoked by `agora token` count without a restart.
 type fileTokens struct{ path, fp string }
 
-func (f fileTokens) Verify(t pki.Token, now time.Time) error {
+func (f fileTokens) Verify(t pki.Token, now time.Time) (pki.TokenRecord, error) {
 	s, err := pki.OpenTokenStore(f.path, f.fp)
 	if err != nil {
-		return err
+		return pki.TokenRecord{}, err
 	}
 	return s.Verify(t, now)
 }

@@ -15,19 +15,21 @@ import (
 	"github.com/agoraproject/agora/internal/pki"
 )
 
-// runToken manages join tokens in a master's work_dir: create, list and
+// runToken manages join tokens in a master's work_dir: create (for
+// agents, or with --role framework for the bundled frameworks), list and
 // revoke. It runs on the master's host, where reading the work_dir is
 // the permission; the master reads the tokens file at each join, so
 // changes count at once.
 func runToken(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return errors.New("usage: agora token create|list|revoke [--work_dir DIR] [--ttl DURATION] [ID]")
+		return errors.New("usage: agora token create|list|revoke [--work_dir DIR] [--role agent|framework] [--ttl DURATION] [ID]")
 	}
 	verb := args[0]
 	fs := flag.NewFlagSet("agora token "+verb, flag.ContinueOnError)
 	workDir := fs.String("work_dir", "", "the master's --work_dir (required)")
 	var ttl time.Duration
 	fs.Var(duration.Value{D: &ttl}, "ttl", "create: the token expires after this long (default: never; revoke it instead)")
+	role := fs.String("role", pki.RoleAgent, "create: the role of the certificates the token issues: agent (for `agora agent --join_token`) or framework (for `agora marathon`/`agora chronos --join_token`)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -49,9 +51,12 @@ func runToken(ctx context.Context, args []string) error {
 	switch verb {
 	case "create":
 		if fs.NArg() != 0 {
-			return errors.New("usage: agora token create --work_dir DIR [--ttl DURATION]")
+			return errors.New("usage: agora token create --work_dir DIR [--role agent|framework] [--ttl DURATION]")
 		}
-		t, err := store.Create(time.Now(), ttl, rand.Reader)
+		if err := pki.ValidJoinRole(*role); err != nil {
+			return fmt.Errorf("--role: %w", err)
+		}
+		t, err := store.CreateFor(*role, time.Now(), ttl, rand.Reader)
 		if err != nil {
 			return err
 		}
@@ -59,7 +64,7 @@ func runToken(ctx context.Context, args []string) error {
 		return nil
 	case "list":
 		w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "ID\tCREATED\tEXPIRES\tSTATE")
+		fmt.Fprintln(w, "ID\tROLE\tCREATED\tEXPIRES\tSTATE")
 		now := time.Now()
 		for _, r := range store.List() {
 			expires, state := "never", "valid"
@@ -72,7 +77,7 @@ func runToken(ctx context.Context, args []string) error {
 			if r.Revoked {
 				state = "revoked"
 			}
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", r.ID, r.Created.UTC().Format(time.RFC3339), expires, state)
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.Issues(), r.Created.UTC().Format(time.RFC3339), expires, state)
 		}
 		return w.Flush()
 	case "revoke":

@@ -13,7 +13,8 @@ import (
 )
 
 // scraper reads the master's /metrics/snapshot (Mesos names) and /metrics
-// (Prometheus, for the process's CPU time and heap).
+// (Prometheus, for the process's CPU time, heap, stacks and resident
+// memory).
 type scraper struct {
 	base string
 	http *http.Client
@@ -61,6 +62,8 @@ func (s *scraper) snapshot(ctx context.Context) (map[string]float64, error) {
 type process struct {
 	cpuSeconds float64
 	heapBytes  float64 // live heap after the last GC, else allocated heap
+	stackBytes float64 // goroutine stacks in use
+	rssBytes   float64 // resident set: what the machine pays
 }
 
 func (s *scraper) process(ctx context.Context) (process, error) {
@@ -69,11 +72,13 @@ func (s *scraper) process(ctx context.Context) (process, error) {
 		return process{}, err
 	}
 	defer body.Close()
-	vals, err := parseProm(body, "process_cpu_seconds_total", "go_gc_heap_live_bytes", "go_memstats_heap_alloc_bytes")
+	vals, err := parseProm(body, "process_cpu_seconds_total", "go_gc_heap_live_bytes", "go_memstats_heap_alloc_bytes",
+		"go_memstats_stack_inuse_bytes", "process_resident_memory_bytes")
 	if err != nil {
 		return process{}, err
 	}
-	p := process{cpuSeconds: vals["process_cpu_seconds_total"], heapBytes: vals["go_gc_heap_live_bytes"]}
+	p := process{cpuSeconds: vals["process_cpu_seconds_total"], heapBytes: vals["go_gc_heap_live_bytes"],
+		stackBytes: vals["go_memstats_stack_inuse_bytes"], rssBytes: vals["process_resident_memory_bytes"]}
 	if p.heapBytes == 0 {
 		p.heapBytes = vals["go_memstats_heap_alloc_bytes"]
 	}

@@ -32,10 +32,20 @@ type Result struct {
 	AllocationMean time.Duration
 	// MasterCPU is the master process's CPU time during the launch phase.
 	MasterCPU time.Duration
-	// HeapPerAgent and HeapPerTask are the growth of the master's live
-	// heap (as of its last GC) per agent registered and per task running,
-	// in bytes; approximate, and 0 when not measured.
-	HeapPerAgent, HeapPerTask float64
+	// HeapPerAgent and HeapPerTask are the growth of the master's heap
+	// per agent registered and per task running, in bytes: the live heap
+	// as of its last GC where the master exports it, else the allocated
+	// heap (live plus garbage not yet collected), so approximate; 0 when
+	// not measured. StackPerAgent is the growth of its goroutine stacks
+	// per agent.
+	HeapPerAgent, HeapPerTask, StackPerAgent float64
+	// RSSPerAgent and RSSPerTask are the growth of the master process's
+	// resident memory (process_resident_memory_bytes) per agent and per
+	// task: heap, stacks, the runtime's and the kernel's share of the
+	// process alike. RSS* are the master's totals in bytes before the
+	// agents, after them and after the tasks.
+	RSSPerAgent, RSSPerTask     float64
+	RSSStart, RSSAgents, RSSEnd float64
 	// States counts the first RUNNING and the terminal update of each task.
 	States map[string]int
 	Sim    sim.Stats
@@ -53,7 +63,9 @@ func (r Result) Format(w io.Writer) {
 		perTask = r.MasterCPU / time.Duration(r.Running)
 	}
 	fmt.Fprintf(w, "master CPU:        %v during launches (%v per task)\n", r.MasterCPU.Round(time.Millisecond), perTask.Round(time.Microsecond))
-	fmt.Fprintf(w, "master heap:       %s per agent, %s per task\n", kib(r.HeapPerAgent), kib(r.HeapPerTask))
+	fmt.Fprintf(w, "master RSS:        %s per agent, %s per task (%s → %s with the agents → %s with the tasks)\n",
+		kib(r.RSSPerAgent), kib(r.RSSPerTask), mib(r.RSSStart), mib(r.RSSAgents), mib(r.RSSEnd))
+	fmt.Fprintf(w, "master heap:       %s per agent (+ %s of stacks), %s per task\n", kib(r.HeapPerAgent), kib(r.StackPerAgent), kib(r.HeapPerTask))
 	var states []string
 	for s, n := range r.States {
 		states = append(states, fmt.Sprintf("%s=%d", s, n))
@@ -67,6 +79,13 @@ func (r Result) Format(w io.Writer) {
 
 func ms(d time.Duration) string {
 	return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond))
+}
+
+func mib(b float64) string {
+	if b <= 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.0f MiB", b/(1<<20))
 }
 
 func kib(b float64) string {

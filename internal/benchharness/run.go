@@ -57,14 +57,19 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		return res, err
 	}
 	res.HeapPerAgent = (p1.heapBytes - p0.heapBytes) / float64(res.Agents)
+	res.StackPerAgent = (p1.stackBytes - p0.stackBytes) / float64(res.Agents)
+	res.RSSStart, res.RSSAgents = p0.rssBytes, p1.rssBytes
+	res.RSSPerAgent = (p1.rssBytes - p0.rssBytes) / float64(res.Agents)
 	log.Info("agents registered", zap.Duration("in", res.Register))
 
 	fws, runErr := runFrameworks(ctx, &cfg, sc, &res, log)
 	p2, err := sc.process(ctx)
 	if err == nil {
 		res.MasterCPU = time.Duration((p2.cpuSeconds - p1.cpuSeconds) * float64(time.Second))
+		res.RSSEnd = p2.rssBytes
 		if !cfg.WaitFinished && res.Running > 0 {
 			res.HeapPerTask = (p2.heapBytes - p1.heapBytes) / float64(res.Running)
+			res.RSSPerTask = (p2.rssBytes - p1.rssBytes) / float64(res.Running)
 		}
 	}
 	if cfg.WaitFinished && runErr == nil {

@@ -6,6 +6,7 @@
 package leaderproxy
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -28,6 +29,19 @@ type Config struct {
 	// Local are paths always served here ("/ping", "/v2/leader"); an entry
 	// ending in "/" covers everything under it.
 	Local []string
+	// Transport carries forwarded requests; nil is http.DefaultTransport,
+	// which trusts the system's roots. A leader serving https with a
+	// certificate of a private CA (the cluster CA, or --ssl_ca_file's)
+	// needs TLSTransport.
+	Transport http.RoundTripper
+}
+
+// TLSTransport is http.DefaultTransport's settings with cfg for TLS,
+// e.g. &tls.Config{RootCAs: pool} to trust only a private CA.
+func TLSTransport(cfg *tls.Config) *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.TLSClientConfig = cfg
+	return t
 }
 
 // ProxiedHeader marks a request a replica has forwarded. A replica that
@@ -103,6 +117,7 @@ func (h *handler) proxyFor(leaderURL string) (*httputil.ReverseProxy, error) {
 		},
 		// Flush every write: event streams must not wait in a buffer.
 		FlushInterval: -1,
+		Transport:     h.cfg.Transport,
 		ModifyResponse: func(resp *http.Response) error {
 			if h.cfg.Header != "" {
 				resp.Header.Set(h.cfg.Header, leaderURL)

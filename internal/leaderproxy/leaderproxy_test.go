@@ -2,6 +2,8 @@ package leaderproxy
 
 import (
 	"bufio"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -188,5 +190,42 @@ func TestSSEStreamsThrough(t *testing.T) {
 	next()
 	if l := next(); l != `data: {"n":2}` {
 		t.Fatalf("second event %q", l)
+	}
+}
+
+// A leader serving https with a private CA's certificate is reached
+// through a transport trusting that CA, and not through the system's
+// roots.
+func TestProxyToLeaderOverPrivateCA(t *testing.T) {
+	leader := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "leader %s tls=%t", r.URL.Path, r.TLS != nil)
+	}))
+	t.Cleanup(leader.Close)
+	pool := x509.NewCertPool()
+	pool.AddCert(leader.Certificate())
+
+	standby := func(tr http.RoundTripper) string {
+		h := New(Config{
+			IsLeader:  func() bool { return false },
+			LeaderURL: func() (string, bool) { return leader.URL, true },
+			Transport: tr,
+		}, http.NotFoundHandler())
+		srv := httptest.NewServer(h)
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+	trusting := TLSTransport(&tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12})
+	t.Cleanup(trusting.CloseIdleConnections)
+	if resp, body := do(t, "GET", standby(trusting)+"/v2/apps", ""); resp.StatusCode != 200 || body != "leader /v2/apps tls=true" {
+		t.Errorf("trusting the private CA: %d %q", resp.StatusCode, body)
+	}
+	resp, body := do(t, "GET", standby(nil)+"/v2/apps", "")
+	if resp.StatusCode != http.StatusBadGateway || !strings.Contains(body, "certificate") {
+		t.Errorf("with the system's roots: %d %q, want 502 naming the certificate", resp.StatusCode, body)
+	}
+	other := TLSTransport(&tls.Config{RootCAs: x509.NewCertPool()})
+	t.Cleanup(other.CloseIdleConnections)
+	if resp, body := do(t, "GET", standby(other)+"/v2/apps", ""); resp.StatusCode != http.StatusBadGateway {
+		t.Errorf("trusting another CA: %d %q, want 502", resp.StatusCode, body)
 	}
 }

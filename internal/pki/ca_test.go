@@ -132,7 +132,7 @@ func TestIssueRefusesBadRequests(t *testing.T) {
 		req  Request
 		want string
 	}{
-		{Request{Identity: Identity{"framework", "a"}, PublicKey: key.Public()}, `role "framework"`},
+		{Request{Identity: Identity{"scheduler", "a"}, PublicKey: key.Public()}, `role "scheduler"`},
 		{Request{Identity: Identity{RoleAgent, "a b"}, PublicKey: key.Public()}, `' ' is not allowed`},
 		{Request{Identity: Identity{RoleAgent, ""}, PublicKey: key.Public()}, "want a hostname"},
 		{Request{Identity: Identity{RoleAgent, "a"}, Hosts: []string{"x/y"}, PublicKey: key.Public()}, "hosts[0]"},

@@ -22,6 +22,16 @@ import (
 // whose server must hold a master certificate. hostname names the
 // agent; hosts become SANs. It returns the certificate and the CA in PEM.
 func Join(ctx context.Context, masterURL, token string, key crypto.Signer, hostname string, hosts []string) (certPEM, caPEM []byte, err error) {
+	return JoinAs(ctx, masterURL, token, key, Identity{Role: RoleAgent, Name: hostname}, hosts)
+}
+
+// JoinAs is Join for any identity a token may issue: a framework joins
+// as Identity{RoleFramework, "marathon"}. The master refuses an identity
+// whose role is not the token's.
+func JoinAs(ctx context.Context, masterURL, token string, key crypto.Signer, id Identity, hosts []string) (certPEM, caPEM []byte, err error) {
+	if err := id.Validate(); err != nil {
+		return nil, nil, fmt.Errorf("pki: join: %w", err)
+	}
 	t, err := ParseToken(token)
 	if err != nil {
 		return nil, nil, err
@@ -35,7 +45,7 @@ func Join(ctx context.Context, masterURL, token string, key crypto.Signer, hostn
 		return nil, nil, err
 	}
 	ca, _ := ParseCert(caPEM) // FetchCA parsed it
-	csr, err := NewCSR(Identity{Role: RoleAgent, Name: hostname}, hosts, key, rand.Reader)
+	csr, err := NewCSR(id, hosts, key, rand.Reader)
 	if err != nil {
 		return nil, nil, err
 	}

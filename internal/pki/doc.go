@@ -1,8 +1,9 @@
 // Package pki is Agora's cluster public-key infrastructure: a cluster CA
-// kept in the master's work_dir, certificates for masters and agents that
-// carry the node's identity, join tokens with which an agent obtains its
-// first certificate without trusting the network, renewal before expiry,
-// and the tls.Config builders that use them.
+// kept in the master's work_dir, certificates for masters, agents and
+// frameworks that carry the holder's identity and role, join tokens with
+// which an agent or a framework obtains its first certificate without
+// trusting the network (each token issues one role only), renewal before
+// expiry, and the tls.Config builders that use them.
 //
 // The trust model follows Docker Swarm's: a join token names the CA by the
 // SHA-256 fingerprint of its certificate, so an agent verifies the CA it

@@ -7,10 +7,13 @@ import (
 	"strings"
 )
 
-// Roles a node certificate can carry.
+// Roles a certificate can carry. Frameworks (Marathon, Chronos) hold a
+// certificate of their own role for their REST APIs: signed by the same
+// CA, it never passes where a master or an agent is required.
 const (
-	RoleMaster = "master"
-	RoleAgent  = "agent"
+	RoleMaster    = "master"
+	RoleAgent     = "agent"
+	RoleFramework = "framework"
 )
 
 // Identity is who a node certificate speaks for. It is written twice
@@ -18,7 +21,8 @@ const (
 // logs, and the URI SAN "agora://<role>/<name>" for verification.
 type Identity struct {
 	Role string
-	Name string // the node's hostname
+	// Name is the node's hostname, or a framework's name ("marathon").
+	Name string
 }
 
 func (id Identity) String() string { return id.Role + ":" + id.Name }
@@ -30,8 +34,10 @@ func (id Identity) URI() *url.URL {
 
 // Validate checks the role is known and the name is a hostname.
 func (id Identity) Validate() error {
-	if id.Role != RoleMaster && id.Role != RoleAgent {
-		return fmt.Errorf("role %q is not %q or %q", id.Role, RoleMaster, RoleAgent)
+	switch id.Role {
+	case RoleMaster, RoleAgent, RoleFramework:
+	default:
+		return fmt.Errorf("role %q is not %q, %q or %q", id.Role, RoleMaster, RoleAgent, RoleFramework)
 	}
 	return validHostname(id.Name)
 }

@@ -126,7 +126,7 @@ func TestServerRefusals(t *testing.T) {
 	ca, _ := NewCA(Defaults(), t0, rand.Reader)
 	tokens := &memTokens{}
 	tok, _ := NewToken(ca.Fingerprint(), rand.Reader)
-	tokens.set.Add(tok, t0, 0)
+	tokens.set.Add(tok, RoleAgent, t0, 0)
 	s := &Server{CA: ca, Tokens: tokens, Now: func() time.Time { return t0 }}
 	key, _ := GenerateKey(rand.Reader)
 	masterCSR, _ := NewCSR(Identity{RoleMaster, "m"}, nil, key, rand.Reader)
@@ -145,7 +145,7 @@ func TestServerRefusals(t *testing.T) {
 		{"no token", "POST", PathJoin, `{"csr": ""}`, 400, "token: join token"},
 		{"bad CSR", "POST", PathJoin, `{"token": "` + tok.Encode() + `", "csr": "x"}`, 400, "csr: want a PEM CERTIFICATE REQUEST"},
 		{"tampered CSR", "POST", PathJoin, jsonBody(tok.Encode(), tampered), 400, "csr: signature"},
-		{"master CSR", "POST", PathJoin, jsonBody(tok.Encode(), masterCSR), 403, "agent certificates only"},
+		{"master CSR", "POST", PathJoin, jsonBody(tok.Encode(), masterCSR), 403, "issues agent certificates only, not master"},
 		{"joined", "POST", PathJoin, jsonBody(tok.Encode(), agentCSR), 200, `"certificate":"-----BEGIN CERTIFICATE`},
 		{"renew without certificate", "POST", PathRenew, jsonBody("", agentCSR), 403, "needs the current client certificate"},
 		{"ca", "GET", PathCA, "", 200, "BEGIN CERTIFICATE"},
@@ -200,9 +200,8 @@ func jsonBody(token string, csr []byte) string {
 
 type memTokens struct{ set TokenSet }
 
-func (m *memTokens) Verify(t Token, now time.Time) error {
-	_, err := m.set.Verify(t.Secret, now)
-	return err
+func (m *memTokens) Verify(t Token, now time.Time) (TokenRecord, error) {
+	return m.set.Verify(t.Secret, now)
 }
 
 func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }

@@ -41,9 +41,10 @@ type CertResponse struct {
 	CA          string `json:"ca"`          // PEM
 }
 
-// TokenVerifier checks a join token; TokenStore is one.
+// TokenVerifier checks a join token and returns its record, whose
+// Issues is the role it may sign for; TokenStore is one.
 type TokenVerifier interface {
-	Verify(t Token, now time.Time) error
+	Verify(t Token, now time.Time) (TokenRecord, error)
 }
 
 // Server issues node certificates over HTTP.
@@ -66,8 +67,9 @@ type decision struct {
 	err    error
 }
 
-// decideJoin checks a join request. Only agents join: a token must not
-// mint a master's certificate.
+// decideJoin checks a join request. A token issues certificates of its
+// own role only (agent or framework), so an agent's token cannot mint a
+// framework's certificate, nor any token a master's.
 func decideJoin(body JoinRequest, caFingerprint string, tokens TokenVerifier, now time.Time) decision {
 	t, err := ParseToken(body.Token)
 	if err != nil {
@@ -76,15 +78,16 @@ func decideJoin(body JoinRequest, caFingerprint string, tokens TokenVerifier, no
 	if t.Fingerprint != caFingerprint {
 		return decision{status: http.StatusForbidden, err: errWrongCluster}
 	}
-	if err := tokens.Verify(t, now); err != nil {
+	rec, err := tokens.Verify(t, now)
+	if err != nil {
 		return decision{status: http.StatusForbidden, err: err}
 	}
 	req, err := ParseCSR([]byte(body.CSR))
 	if err != nil {
 		return decision{status: http.StatusBadRequest, err: fmt.Errorf("csr: %w", err)}
 	}
-	if req.Identity.Role != RoleAgent {
-		return decision{status: http.StatusForbidden, err: fmt.Errorf("csr: a join token issues %s certificates only, not %s", RoleAgent, req.Identity.Role)}
+	if role := rec.Issues(); req.Identity.Role != role {
+		return decision{status: http.StatusForbidden, err: fmt.Errorf("csr: this join token issues %s certificates only, not %s", role, req.Identity.Role)}
 	}
 	return decision{req: req}
 }

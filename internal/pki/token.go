@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/base32"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -86,6 +87,32 @@ type TokenRecord struct {
 	// Expires is the zero time for a token that does not expire.
 	Expires time.Time `json:"expires,omitzero"`
 	Revoked bool      `json:"revoked,omitempty"`
+	// Role is the only role of the certificates the token issues (see
+	// JoinRoles). Empty means RoleAgent: files written before tokens had
+	// roles hold agent tokens.
+	Role string `json:"role,omitempty"`
+}
+
+// Issues is the role of the certificates the token may issue.
+func (r TokenRecord) Issues() string {
+	if r.Role == "" {
+		return RoleAgent
+	}
+	return r.Role
+}
+
+// JoinRoles are the roles a join token can be made for. A master's
+// certificate never comes from a token: masters hold the CA itself.
+var JoinRoles = []string{RoleAgent, RoleFramework}
+
+// ValidJoinRole checks role is one of JoinRoles.
+func ValidJoinRole(role string) error {
+	for _, r := range JoinRoles {
+		if role == r {
+			return nil
+		}
+	}
+	return fmt.Errorf("role %q: a join token issues %q or %q certificates", role, RoleAgent, RoleFramework)
 }
 
 // TokenSet is the master's join tokens. It is plain data with pure
@@ -94,10 +121,11 @@ type TokenSet struct {
 	Tokens []TokenRecord `json:"tokens"`
 }
 
-// Add records t, created at now and valid for ttl (0: until revoked).
-func (s *TokenSet) Add(t Token, now time.Time, ttl time.Duration) TokenRecord {
+// Add records t, issuing certificates of role (one of JoinRoles),
+// created at now and valid for ttl (0: until revoked).
+func (s *TokenSet) Add(t Token, role string, now time.Time, ttl time.Duration) TokenRecord {
 	d := t.digest()
-	r := TokenRecord{ID: secretID(d), Digest: hex.EncodeToString(d[:]), Created: now}
+	r := TokenRecord{ID: secretID(d), Digest: hex.EncodeToString(d[:]), Created: now, Role: role}
 	if ttl > 0 {
 		r.Expires = now.Add(ttl)
 	}
@@ -128,7 +156,7 @@ func (s *TokenSet) RevokeAll() {
 var ErrTokenRefused = errors.New("join token is unknown, revoked or expired")
 
 // Verify checks secret against every live token in constant time and
-// returns the matching record.
+// returns the matching record, whose Issues says what it may sign.
 func (s *TokenSet) Verify(secret string, now time.Time) (TokenRecord, error) {
 	got := sha256.Sum256([]byte(secret))
 	found := -1
@@ -149,4 +177,22 @@ func (s *TokenSet) Verify(secret string, now time.Time) (TokenRecord, error) {
 		return r, ErrTokenRefused
 	}
 	return r, nil
+}
+
+// ParseTokenSet reads a join_tokens.json, checking each record's role so
+// that a hand-edited file cannot make a token issue master certificates.
+func ParseTokenSet(data []byte) (TokenSet, error) {
+	var set TokenSet
+	if err := json.Unmarshal(data, &set); err != nil {
+		return TokenSet{}, err
+	}
+	for i, r := range set.Tokens {
+		if r.Role == "" {
+			continue
+		}
+		if err := ValidJoinRole(r.Role); err != nil {
+			return TokenSet{}, fmt.Errorf("tokens[%d].role: %w", i, err)
+		}
+	}
+	return set, nil
 }

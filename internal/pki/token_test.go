@@ -55,8 +55,8 @@ func TestTokenSetVerify(t *testing.T) {
 	a, _ := NewToken(fp, rand.Reader)
 	b, _ := NewToken(fp, rand.Reader)
 	c, _ := NewToken(fp, rand.Reader)
-	set.Add(a, t0, 0)
-	set.Add(b, t0, time.Hour)
+	set.Add(a, RoleAgent, t0, 0)
+	set.Add(b, RoleAgent, t0, time.Hour)
 	if r, err := set.Verify(a.Secret, t0.Add(1000*time.Hour)); err != nil || r.ID != a.ID() {
 		t.Errorf("a: %+v %v", r, err)
 	}
@@ -105,15 +105,15 @@ func TestTokenStorePersistsDigestsOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := reopened.Verify(first, t0); !errors.Is(err, ErrTokenRefused) {
+	if _, err := reopened.Verify(first, t0); !errors.Is(err, ErrTokenRefused) {
 		t.Errorf("rotated-out token: %v", err)
 	}
-	if err := reopened.Verify(second, t0); err != nil {
+	if _, err := reopened.Verify(second, t0); err != nil {
 		t.Errorf("current token: %v", err)
 	}
 	other := second
 	other.Fingerprint = strings.Repeat("f", 64)
-	if err := reopened.Verify(other, t0); err == nil || !strings.Contains(err.Error(), "another cluster") {
+	if _, err := reopened.Verify(other, t0); err == nil || !strings.Contains(err.Error(), "another cluster") {
 		t.Errorf("token for another CA: %v", err)
 	}
 	if err := reopened.Revoke(second.ID()); err != nil {
@@ -123,7 +123,7 @@ func TestTokenStorePersistsDigestsOnly(t *testing.T) {
 		t.Errorf("List = %+v", reopened.List())
 	}
 	again, _ := OpenTokenStore(path, fp)
-	if err := again.Verify(second, t0); !errors.Is(err, ErrTokenRefused) {
+	if _, err := again.Verify(second, t0); !errors.Is(err, ErrTokenRefused) {
 		t.Errorf("revocation not saved: %v", err)
 	}
 	if err := os.WriteFile(path, []byte("{"), 0o600); err != nil {

@@ -33,31 +33,40 @@ func OpenTokenStore(path, caFingerprint string) (*TokenStore, error) {
 	case err != nil:
 		return nil, fmt.Errorf("pki: join tokens: %w", err)
 	}
-	if err := json.Unmarshal(data, &s.set); err != nil {
+	if s.set, err = ParseTokenSet(data); err != nil {
 		return nil, fmt.Errorf("pki: %s: %w", path, err)
 	}
 	return s, nil
 }
 
-// Create makes, records and saves a new token; the caller shows the
-// encoded token to the operator once, since only its digest is kept.
+// Create makes, records and saves a new agent token; the caller shows
+// the encoded token to the operator once, since only its digest is kept.
 func (s *TokenStore) Create(now time.Time, ttl time.Duration, rand io.Reader) (Token, error) {
+	return s.CreateFor(RoleAgent, now, ttl, rand)
+}
+
+// CreateFor is Create for a token issuing role's certificates (one of
+// JoinRoles).
+func (s *TokenStore) CreateFor(role string, now time.Time, ttl time.Duration, rand io.Reader) (Token, error) {
+	if err := ValidJoinRole(role); err != nil {
+		return Token{}, fmt.Errorf("pki: %w", err)
+	}
 	return s.change(func(set *TokenSet) (Token, error) {
 		t, err := NewToken(s.fp, rand)
 		if err == nil {
-			set.Add(t, now, ttl)
+			set.Add(t, role, now, ttl)
 		}
 		return t, err
 	})
 }
 
-// Rotate revokes every token and creates a new one.
+// Rotate revokes every token and creates a new agent token.
 func (s *TokenStore) Rotate(now time.Time, ttl time.Duration, rand io.Reader) (Token, error) {
 	return s.change(func(set *TokenSet) (Token, error) {
 		t, err := NewToken(s.fp, rand)
 		if err == nil {
 			set.RevokeAll()
-			set.Add(t, now, ttl)
+			set.Add(t, RoleAgent, now, ttl)
 		}
 		return t, err
 	})
@@ -77,14 +86,13 @@ func (s *TokenStore) List() []TokenRecord {
 }
 
 // Verify implements TokenVerifier.
-func (s *TokenStore) Verify(t Token, now time.Time) error {
+func (s *TokenStore) Verify(t Token, now time.Time) (TokenRecord, error) {
 	if t.Fingerprint != s.fp {
-		return errWrongCluster
+		return TokenRecord{}, errWrongCluster
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, err := s.set.Verify(t.Secret, now)
-	return err
+	return s.set.Verify(t.Secret, now)
 }
 
 var errWrongCluster = errors.New("join token names another cluster CA (fingerprint mismatch)")

@@ -243,6 +243,7 @@ func (a *Allocator) grant(ag *agent, c *client, withUnres bool, out []Offer) []O
 	rs := take(&a.slab.ptrs, n)[:0]
 	ai := a.allocationInfo(r.name)
 	e := ag.allocationOf(c, true)
+	moved := make([]res, len(ag.pools))
 	delta := a.delta // zero between uses
 	for p := range ag.pools {
 		free := &ag.pools[p].free
@@ -251,10 +252,11 @@ func (a *Allocator) grant(ag *agent, c *client, withUnres bool, out []Offer) []O
 		}
 		rs = a.appendProtos(rs, &ag.pools[p], free, ai)
 		delta = a.addDims(delta, free, 1)
+		moved[p] = free.clone()
 		e.res[p].moveFrom(free)
 	}
 	a.delta = delta
 	a.chargeDims(c, delta)
 	clear(delta)
-	return append(out, Offer{FrameworkID: c.fw.id, AgentID: ag.id, Role: r.name, Resources: rs})
+	return append(out, Offer{FrameworkID: c.fw.id, AgentID: ag.id, Role: r.name, Resources: rs, Held: hold(ag, c, moved)})
 }

@@ -49,6 +49,8 @@ func (c Config) Validate() error {
 type Offer struct {
 	FrameworkID, AgentID, Role string
 	Resources                  []*mesos.Resource
+	// Held is the same resources in the allocator's form, for RecoverOffer.
+	Held Held
 }
 
 // Allocator is the weighted DRF allocator. Its methods must be called from

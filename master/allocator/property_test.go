@@ -295,8 +295,20 @@ func (c *propCase) declineOffer() {
 	if len(c.offers) == 0 {
 		return
 	}
-	o := pick(c.rng, c.offers)
+	i := c.rng.IntN(len(c.offers))
+	o := c.offers[i]
 	refuse := pick(c.rng, propRefuse)
+	if c.rng.IntN(2) == 0 {
+		// The master's way: the offer's held form, once per offer. Parts
+		// of it may have gone back already, or its agent or framework may
+		// have been re-added since.
+		c.offers = slices.Delete(c.offers, i, i+1)
+		c.do(fmt.Sprintf("DeclineHeld %s@%s/%s refuse %v", o.FrameworkID, o.AgentID, o.Role, refuse), func() {
+			c.a.RecoverOffer(o, refuse, c.now)
+			c.m.Recover(o.FrameworkID, o.AgentID, o.Resources, refuse, c.now)
+		})
+		return
+	}
 	c.do(fmt.Sprintf("Decline %s@%s/%s refuse %v", o.FrameworkID, o.AgentID, o.Role, refuse), func() {
 		c.a.Recover(o.FrameworkID, o.AgentID, o.Resources, refuse, c.now)
 		c.m.Recover(o.FrameworkID, o.AgentID, o.Resources, refuse, c.now)

@@ -46,9 +46,7 @@ func (a *Allocator) Recover(frameworkID, agentID string, rs []*mesos.Resource, r
 				ag.pools[p].free.add(&back)
 			}
 			if e.empty() {
-				ag.allocs = slices.DeleteFunc(ag.allocs, func(x *allocation) bool { return x == e })
-				c.nalloc--
-				e.c, ag.spare = nil, e
+				a.dropAllocation(ag, e)
 			}
 		}
 		if refuse > 0 && c.subscribed && !allEmpty(g.res) {
@@ -56,6 +54,13 @@ func (a *Allocator) Recover(frameworkID, agentID string, rs []*mesos.Resource, r
 		}
 		a.maybeDrop(c)
 	}
+}
+
+// dropAllocation forgets an emptied allocation, keeping it as ag's spare.
+func (a *Allocator) dropAllocation(ag *agent, e *allocation) {
+	ag.allocs = slices.DeleteFunc(ag.allocs, func(x *allocation) bool { return x == e })
+	e.c.nalloc--
+	e.c, ag.spare = nil, e
 }
 
 // recovered is the part of a Recover call in one allocation role, per pool.

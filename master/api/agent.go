@@ -25,8 +25,14 @@ func (h *Handler) agent(w http.ResponseWriter, r *http.Request) {
 			writeError(w, err)
 			return
 		}
+		left := func() { h.m.CloseAgentStream(stream.AgentID, stream.StreamID) }
+		// Thousands of agents hold a stream each: it leaves net/http
+		// (stream_detached.go) unless the connection cannot be taken over.
+		if detachStream(w, r, respCodec, stream.StreamID, stream.Events, stream.Done, left) {
+			return
+		}
 		if streamEvents(w, r, respCodec, stream.StreamID, stream.Events, stream.Done) {
-			h.m.CloseAgentStream(stream.AgentID, stream.StreamID)
+			left()
 		}
 		return
 	}

@@ -25,7 +25,11 @@ import (
 type taskLists struct{ tasks, unreachable, completed [][]byte }
 
 func collectTasks(s *master.State, enc func(*master.TaskView) []byte) taskLists {
-	var out taskLists
+	live := 0
+	for i := range s.Frameworks {
+		live += len(s.Frameworks[i].Tasks)
+	}
+	out := taskLists{tasks: make([][]byte, 0, live)}
 	for i := range s.Frameworks {
 		f := &s.Frameworks[i]
 		for j := range f.Tasks {
@@ -87,12 +91,14 @@ func stateRest(s *master.State) *masterpb.Response_GetState {
 
 // agentList is GET_AGENTS's agents, each encoded in slot from the cache,
 // as OperatorAgents lists them.
-func (c *stateCaches) agentList(s *master.State, slot int, kind string, encode func(*master.AgentView) []byte) [][]byte {
+func (c *stateCaches) agentList(s *master.State, slot int, kind string, encode func([]byte, *master.AgentView) []byte) [][]byte {
 	g := c.agents.begin(len(s.Agents))
+	g.fill(s.Agents, slot, c.parallelFrom/8, encode)
+	one := func(a *master.AgentView) []byte { return encodeExact(func(b []byte) []byte { return encode(b, a) }) }
 	out := make([][]byte, 0, len(s.Agents))
 	for i := range s.Agents {
 		if a := &s.Agents[i]; !a.Unreachable {
-			out = append(out, g.bytes(a, slot, encode))
+			out = append(out, g.bytes(a, slot, one))
 		}
 	}
 	c.agents.end(g)
@@ -124,11 +130,14 @@ func (l taskLists) fieldsInOrder() []taskField {
 // protoTasks are the state's tasks in protobuf, from their views.
 func (c *stateCaches) protoTasks(s *master.State) taskLists {
 	c.idle.read()
-	encoded := 0
+	fill := &taskFill{slot: slotProto, tag: everyTask, encode: func(b []byte, _ *master.FrameworkView, t *master.TaskView) []byte {
+		return appendTaskProto(b, t)
+	}}
+	fillTasks(s, c.parallelFrom, fill)
+	encoded := fill.encoded
 	lists := collectTasks(s, func(t *master.TaskView) []byte {
 		return taskBytes(t, slotProto, "", &encoded, func(t *master.TaskView) []byte {
-			b, _ := proto.Marshal(master.TaskProto(t)) // records hold only valid messages
-			return b
+			return encodeExact(func(b []byte) []byte { return appendTaskProto(b, t) })
 		})
 	})
 	c.stats.record("protobuf tasks", encoded)
@@ -138,11 +147,14 @@ func (c *stateCaches) protoTasks(s *master.State) taskLists {
 // jsonTasks are the state's tasks in Mesos JSON, from their views.
 func (c *stateCaches) jsonTasks(s *master.State) taskLists {
 	c.idle.read()
-	encoded := 0
+	fill := &taskFill{slot: slotJSON, tag: everyTask, encode: func(b []byte, _ *master.FrameworkView, t *master.TaskView) []byte {
+		return appendTaskJSON(b, t)
+	}}
+	fillTasks(s, c.parallelFrom, fill)
+	encoded := fill.encoded
 	lists := collectTasks(s, func(t *master.TaskView) []byte {
 		return taskBytes(t, slotJSON, "", &encoded, func(t *master.TaskView) []byte {
-			b, _ := mesosjson.Marshal(master.TaskProto(t))
-			return b
+			return encodeExact(func(b []byte) []byte { return appendTaskJSON(b, t) })
 		})
 	})
 	c.stats.record("json tasks", encoded)
@@ -227,8 +239,8 @@ func (c *stateCaches) getStateProto(s *master.State) (*body, error) {
 	if err != nil {
 		return nil, err
 	}
-	agents := c.agentList(s, agentSlotProto, "protobuf agents", func(a *master.AgentView) []byte {
-		b, _ := proto.Marshal(master.AgentProto(a))
+	agents := c.agentList(s, agentSlotProto, "protobuf agents", func(b []byte, a *master.AgentView) []byte {
+		b, _ = proto.MarshalOptions{}.MarshalAppend(b, master.AgentProto(a))
 		return b
 	})
 	agentsLen := 0
@@ -280,8 +292,8 @@ func (c *stateCaches) getStateJSON(s *master.State) (*body, error) {
 	if at < 0 || !bytes.HasSuffix(head, emptyAgentsEnd) {
 		return nil, errNoGetState
 	}
-	agents := c.agentList(s, agentSlotJSON, "json agents", func(a *master.AgentView) []byte {
-		b, _ := mesosjson.Marshal(master.AgentProto(a))
+	agents := c.agentList(s, agentSlotJSON, "json agents", func(b []byte, a *master.AgentView) []byte {
+		b, _ = mesosjson.AppendMarshal(b, master.AgentProto(a))
 		return b
 	})
 	at += len(getStateKey)

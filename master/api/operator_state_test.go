@@ -37,6 +37,9 @@ func TestStateReadsMatchReference(t *testing.T) {
 		t.Fatal(err)
 	}
 	registerAgent(t, om.srv, "cpus:2;mem:512")
+	// Allocation passes are spaced out: the new agent's offer comes after
+	// a moment, and the reads below must see the same offers.
+	fw.next(scheduler.Event_OFFERS)
 
 	c := newStateCaches(DefaultStateCacheTTL)
 	check := func(step string) {
@@ -253,5 +256,29 @@ func TestConcurrentStateReads(t *testing.T) {
 	close(errs)
 	for e := range errs {
 		t.Error(e)
+	}
+}
+
+// A cold read encodes what it misses in parallel before assembling the
+// response (append_parallel.go): the bytes are the same.
+func TestParallelColdReadsMatchReference(t *testing.T) {
+	om := startOperatorMaster(t, nil)
+	ag := registerAgentWithWorkDir(t, om.srv.URL, "cpus:8;mem:4096;ports:[31000-32000]", "/var/lib/agora")
+	fw := subscribeFramework(t, om.srv.URL, webFramework("reader"))
+	launchTasks(fw, ag, [2]string{"t1", "exec-1"}, [2]string{"t2"}, [2]string{"t3"}, [2]string{"t4"})
+	ag.update(fw.id, "t2", mesos.TaskState_TASK_FINISHED, bytes.Repeat([]byte{2}, 16))
+	fw.next(scheduler.Event_UPDATE)
+	c := newStateCaches(DefaultStateCacheTTL)
+	c.parallelFrom = 1
+	for _, step := range []string{"cold", "warm"} {
+		s, err := om.m.State(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.stats.reset()
+		compareState(t, step, c, s)
+		if n := c.stats.count("state tasks"); step == "cold" && n != 4 || step == "warm" && n != 0 {
+			t.Errorf("%s read encoded %d task objects", step, n)
+		}
 	}
 }

@@ -63,6 +63,26 @@ func mustJSON(v any) []byte {
 // readCount counts what one read of /master/state encoded.
 type readCount struct{ tasks, executors int }
 
+// fillStateTasks makes the task objects and command executor objects a
+// read of /master/state is missing, in parallel when there are many
+// (append_parallel.go). A command task's executor is kept with the task,
+// tagged with its agent's work directory, as sandboxes.go keeps the
+// executor of a single task.
+func (c *stateCaches) fillStateTasks(s *master.State, workDirs map[string]string) (tasks, executors int) {
+	objects := &taskFill{slot: slotState, tag: everyTask, encode: func(b []byte, _ *master.FrameworkView, t *master.TaskView) []byte {
+		return appendStateTask(b, t)
+	}}
+	commands := &taskFill{slot: slotExecutor,
+		tag: func(_ *master.FrameworkView, t *master.TaskView) (string, bool) {
+			return workDirs[t.AgentID], t.ExecutorID == ""
+		},
+		encode: func(b []byte, f *master.FrameworkView, t *master.TaskView) []byte {
+			return appendCommandExecutor(b, t, f.ID, workDirs[t.AgentID])
+		}}
+	fillTasks(s, c.parallelFrom, objects, commands)
+	return objects.encoded, commands.encoded
+}
+
 // masterState encodes /master/state.
 func (c *stateCaches) masterState(s *master.State) (*body, error) { return c.masterStateFor(nil)(s) }
 
@@ -75,6 +95,7 @@ func (c *stateCaches) masterStateView(s *master.State, v *viewer) (*body, error)
 	var activated, deactivated, unreachable int
 	c.idle.read()
 	agentsGen := c.agents.begin(len(s.Agents))
+	agentsGen.fill(s.Agents, agentSlotState, c.parallelFrom/8, appendStateAgent)
 	agents := make([][]byte, 0, len(s.Agents))
 	for i := range s.Agents {
 		a := &s.Agents[i]
@@ -87,7 +108,9 @@ func (c *stateCaches) masterStateView(s *master.State, v *viewer) (*body, error)
 		default:
 			deactivated++
 		}
-		agents = append(agents, agentsGen.bytes(a, agentSlotState, func(a *master.AgentView) []byte { return mustJSON(renderAgent(*a)) }))
+		agents = append(agents, agentsGen.bytes(a, agentSlotState, func(a *master.AgentView) []byte {
+			return encodeExact(func(b []byte) []byte { return appendStateAgent(b, a) })
+		}))
 	}
 	c.agents.end(agentsGen)
 	c.stats.record("state agents", agentsGen.encoded)
@@ -125,6 +148,7 @@ func (c *stateCaches) masterStateView(s *master.State, v *viewer) (*body, error)
 	executors := c.executors.begin(workDirs)
 	n := countTasks(s)
 	var encoded readCount
+	encoded.tasks, encoded.executors = c.fillStateTasks(s, workDirs)
 	b := &body{parts: make([][]byte, 0, 4*n+2*len(agents)+64)}
 	frameworks := func(fs []master.FrameworkView) {
 		b.add(openArray)
@@ -159,7 +183,9 @@ func (c *stateCaches) masterStateView(s *master.State, v *viewer) (*body, error)
 func (c *stateCaches) framework(b *body, f *master.FrameworkView, workDirs map[string]string, executors *executorGen, encoded *readCount, v *viewer) {
 	var live, unreachable, completed [][]byte
 	enc := func(t *master.TaskView) []byte {
-		return taskBytes(t, slotState, "", &encoded.tasks, func(t *master.TaskView) []byte { return mustJSON(renderTask(t)) })
+		return taskBytes(t, slotState, "", &encoded.tasks, func(t *master.TaskView) []byte {
+			return encodeExact(func(b []byte) []byte { return appendStateTask(b, t) })
+		})
 	}
 	live = make([][]byte, 0, len(f.Tasks))
 	for i := range f.Tasks {

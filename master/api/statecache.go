@@ -30,11 +30,14 @@ type stateCaches struct {
 	// cores, so that clients polling the state back to back leave a core
 	// to the event loop and the other requests.
 	slots chan struct{}
+	// parallelFrom is how many missing task encodings make a read encode
+	// them in parallel (append_parallel.go).
+	parallelFrom int
 }
 
 func newStateCaches(ttl time.Duration) *stateCaches {
 	return &stateCaches{idle: idleDropper{ttl: ttl, drop: func() {}},
-		slots: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)-1))}
+		slots: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)-1)), parallelFrom: parallelFrom}
 }
 
 // encodeFailed is an encoding error, as opposed to the master's.

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -73,6 +74,19 @@ func (c *agentObjects) begin(n int) *agentObjectsGen {
 // bytes returns the agent's encoding in slot, encoding and keeping it when
 // the agent changed or it is missing.
 func (g *agentObjectsGen) bytes(a *master.AgentView, slot int, encode func(*master.AgentView) []byte) []byte {
+	e := g.entry(a)
+	if p := e.enc[slot].Load(); p != nil {
+		return *p
+	}
+	b := encode(a)
+	e.enc[slot].Store(&b)
+	g.encoded++
+	return b
+}
+
+// entry is the agent's entry in this generation: the previous one's when
+// the agent did not change.
+func (g *agentObjectsGen) entry(a *master.AgentView) *agentEntry {
 	k := keyOfAgent(a)
 	e := g.next[k]
 	if e == nil {
@@ -82,13 +96,47 @@ func (g *agentObjectsGen) bytes(a *master.AgentView, slot int, encode func(*mast
 		}
 		g.next[k] = e
 	}
-	if p := e.enc[slot].Load(); p != nil {
-		return *p
+	return e
+}
+
+// fill encodes the slot of the reachable agents that miss it, in parallel
+// over GOMAXPROCS chunks when at least from do; bytes then finds them.
+func (g *agentObjectsGen) fill(agents []master.AgentView, slot, from int, encode func([]byte, *master.AgentView) []byte) {
+	type item struct {
+		e *agentEntry
+		a *master.AgentView
 	}
-	b := encode(a)
-	e.enc[slot].Store(&b)
-	g.encoded++
-	return b
+	var missing []item
+	for i := range agents {
+		a := &agents[i]
+		if a.Unreachable {
+			continue
+		}
+		if e := g.entry(a); e.enc[slot].Load() == nil {
+			missing = append(missing, item{e, a})
+		}
+	}
+	if len(missing) < max(1, from) {
+		return
+	}
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(missing)/128))
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		chunk := missing[w*len(missing)/workers : (w+1)*len(missing)/workers]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			scratch := make([]byte, 0, 4096)
+			for i, it := range chunk {
+				yield(i)
+				scratch = encode(scratch[:0], it.a)
+				enc := clone(scratch)
+				it.e.enc[slot].Store(&enc)
+			}
+		}()
+	}
+	wg.Wait()
+	g.encoded += len(missing)
 }
 
 func (c *agentObjects) end(g *agentObjectsGen) {

@@ -8,18 +8,19 @@ import (
 	"strconv"
 	"time"
 
-	mesos "github.com/agoraproject/agora/proto/mesos/v1"
+	"github.com/agoraproject/agora/master/allocator"
 )
 
-// Offer is one outstanding offer: resources on one agent, for one framework,
-// allocated to one of its roles.
+// Offer is one outstanding offer: the allocator's grant (resources on one
+// agent, for one framework, allocated to one of its roles, and the
+// allocator's own form of them to hand back) with its ID.
 type Offer struct {
-	ID          string
-	FrameworkID string
-	AgentID     string
-	Role        string
-	Resources   []*mesos.Resource
-	Created     time.Time
+	ID string
+	allocator.Offer
+	Created time.Time
+	// Positions in the book's per-framework and per-agent lists, so that
+	// removing an offer is a swap rather than a map or a scan.
+	fwAt, agentAt int
 }
 
 // Book tracks outstanding offers.
@@ -27,8 +28,8 @@ type Book struct {
 	prefix      string
 	next        uint64
 	byID        map[string]*Offer
-	byFramework map[string]map[string]*Offer
-	byAgent     map[string]map[string]*Offer
+	byFramework map[string][]*Offer
+	byAgent     map[string][]*Offer
 }
 
 // NewBook returns an empty book whose offer IDs are "<prefix>-O<n>".
@@ -36,25 +37,22 @@ func NewBook(prefix string) *Book {
 	return &Book{
 		prefix:      prefix + "-O",
 		byID:        make(map[string]*Offer),
-		byFramework: make(map[string]map[string]*Offer),
-		byAgent:     make(map[string]map[string]*Offer),
+		byFramework: make(map[string][]*Offer),
+		byAgent:     make(map[string][]*Offer),
 	}
 }
 
-// Add records a new offer and returns it with a fresh ID.
-func (b *Book) Add(frameworkID, agentID, role string, res []*mesos.Resource, now time.Time) *Offer {
+// Add records a new offer of the grant and returns it with a fresh ID.
+func (b *Book) Add(grant allocator.Offer, now time.Time) *Offer {
 	o := &Offer{
-		ID:          b.prefix + strconv.FormatUint(b.next, 10),
-		FrameworkID: frameworkID,
-		AgentID:     agentID,
-		Role:        role,
-		Resources:   res,
-		Created:     now,
+		ID:      b.prefix + strconv.FormatUint(b.next, 10),
+		Offer:   grant,
+		Created: now,
 	}
 	b.next++
 	b.byID[o.ID] = o
-	index(b.byFramework, frameworkID, o)
-	index(b.byAgent, agentID, o)
+	o.fwAt = index(b.byFramework, o.FrameworkID, o)
+	o.agentAt = index(b.byAgent, o.AgentID, o)
 	return o
 }
 
@@ -71,16 +69,22 @@ func (b *Book) Remove(id string) (*Offer, bool) {
 		return nil, false
 	}
 	delete(b.byID, id)
-	unindex(b.byFramework, o.FrameworkID, id)
-	unindex(b.byAgent, o.AgentID, id)
+	if moved := unindex(b.byFramework, o.FrameworkID, o.fwAt); moved != nil {
+		moved.fwAt = o.fwAt
+	}
+	if moved := unindex(b.byAgent, o.AgentID, o.agentAt); moved != nil {
+		moved.agentAt = o.agentAt
+	}
 	return o, true
 }
 
 // ForAgent returns the outstanding offers of an agent, ordered by ID.
-func (b *Book) ForAgent(agentID string) []*Offer { return sorted(b.byAgent[agentID]) }
+func (b *Book) ForAgent(agentID string) []*Offer { return sortedCopy(b.byAgent[agentID]) }
 
 // ForFramework returns the outstanding offers of a framework, ordered by ID.
-func (b *Book) ForFramework(frameworkID string) []*Offer { return sorted(b.byFramework[frameworkID]) }
+func (b *Book) ForFramework(frameworkID string) []*Offer {
+	return sortedCopy(b.byFramework[frameworkID])
+}
 
 // Expired returns the offers created at or before now-timeout.
 func (b *Book) Expired(now time.Time, timeout time.Duration) []*Offer {
@@ -100,24 +104,47 @@ func (b *Book) Expired(now time.Time, timeout time.Duration) []*Offer {
 // Len is the number of outstanding offers.
 func (b *Book) Len() int { return len(b.byID) }
 
+// Each calls fn for every outstanding offer, in no particular order:
+// cheaper than All for sums.
+func (b *Book) Each(fn func(*Offer)) {
+	for _, o := range b.byID {
+		fn(o)
+	}
+}
+
 // All returns every outstanding offer, ordered by ID.
 func (b *Book) All() []*Offer { return sorted(b.byID) }
 
-func index(m map[string]map[string]*Offer, key string, o *Offer) {
-	inner := m[key]
-	if inner == nil {
-		inner = make(map[string]*Offer)
-		m[key] = inner
-	}
-	inner[o.ID] = o
+// index appends o to key's list and returns its position.
+func index(m map[string][]*Offer, key string, o *Offer) int {
+	list := m[key]
+	m[key] = append(list, o)
+	return len(list)
 }
 
-func unindex(m map[string]map[string]*Offer, key, id string) {
-	inner := m[key]
-	delete(inner, id)
-	if len(inner) == 0 {
-		delete(m, key)
+// unindex removes position at of key's list by moving the last offer
+// there, and returns the moved offer (nil if none moved).
+func unindex(m map[string][]*Offer, key string, at int) *Offer {
+	list := m[key]
+	last := len(list) - 1
+	var moved *Offer
+	if at != last {
+		moved = list[last]
+		list[at] = moved
 	}
+	list[last] = nil
+	if last == 0 {
+		delete(m, key)
+	} else {
+		m[key] = list[:last]
+	}
+	return moved
+}
+
+func sortedCopy(list []*Offer) []*Offer {
+	out := append([]*Offer(nil), list...)
+	sortOffers(out)
+	return out
 }
 
 func sorted(m map[string]*Offer) []*Offer {

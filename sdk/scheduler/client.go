@@ -54,7 +54,7 @@ func New(cfg Config, h Handler) (*Client, error) {
 	masters, zk, _ := parseMasters(cfg.Master) // checked by Validate
 	ep := newEndpoints(masters)
 	if zk != "" {
-		ep = newDetectedEndpoints()
+		ep = newDetectedEndpoints(cfg.TLS != nil || speaksTLS(cfg.HTTPClient.Transport))
 	}
 	noFollow := func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	callHTTP := *cfg.HTTPClient

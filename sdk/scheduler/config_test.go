@@ -1,7 +1,10 @@
 package scheduler
 
 import (
+	"context"
+	"crypto/tls"
 	"math/rand/v2"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -10,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	mesos "github.com/agoraproject/agora/proto/mesos/v1"
+	schedpb "github.com/agoraproject/agora/proto/mesos/v1/scheduler"
 )
 
 func TestParseMasters(t *testing.T) {
@@ -88,7 +92,7 @@ func TestZKMasterFollowsDetectedLeader(t *testing.T) {
 	if err != nil || masters != nil || zk != "zk://z1:2181,z2:2181/agora" {
 		t.Fatalf("parseMasters(zk) = %v, %q, %v", masters, zk, err)
 	}
-	e := newDetectedEndpoints()
+	e := newDetectedEndpoints(false)
 	if _, err := e.current(); err != ErrNoLeader {
 		t.Fatalf("before detection: %v, want ErrNoLeader", err)
 	}
@@ -108,6 +112,32 @@ func TestZKMasterFollowsDetectedLeader(t *testing.T) {
 	e.setDetected(nil)
 	if _, err := e.current(); err != ErrNoLeader {
 		t.Fatalf("leader gone: %v, want ErrNoLeader", err)
+	}
+}
+
+// A client configured for TLS reaches a leader found in ZooKeeper over
+// https, whether through Config.TLS or a TLS transport of its own.
+func TestZKMasterOverTLS(t *testing.T) {
+	for name, cfg := range map[string]Config{
+		"plain":      {},
+		"Config.TLS": {TLS: &TLS{InsecureSkipVerify: true}},
+		"transport":  {HTTPClient: &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{}}}},
+		"credential": {TLS: &TLS{}, Credential: &Credential{Principal: "p", Secret: "s"}},
+	} {
+		cfg.Master = "zk://z1:2181/agora"
+		cfg.Framework = &mesos.FrameworkInfo{User: proto.String("u"), Name: proto.String("n")}
+		c, err := New(cfg, HandlerFunc(func(context.Context, *Client, *schedpb.Event) error { return nil }))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		c.ep.setDetected(&url.URL{Scheme: "http", Host: "10.0.0.1:5050"})
+		want := "https"
+		if name == "plain" {
+			want = "http"
+		}
+		if got := cur(t, c.ep).Scheme; got != want {
+			t.Errorf("%s: detected leader reached over %s, want %s", name, got, want)
+		}
 	}
 }
 

@@ -71,6 +71,7 @@ type endpoints struct {
 	// zk is set for a zk:// master; detected is the leader found there,
 	// nil while none is known. changed wakes Run's backoff when it moves.
 	zk       bool
+	https    bool
 	detected *url.URL
 	changed  chan struct{}
 }
@@ -79,8 +80,11 @@ func newEndpoints(masters []*url.URL) *endpoints {
 	return &endpoints{masters: masters}
 }
 
-func newDetectedEndpoints() *endpoints {
-	return &endpoints{zk: true, changed: make(chan struct{}, 1)}
+// newDetectedEndpoints follows a zk:// master. ZooKeeper's MasterInfo has
+// no scheme, so a client configured for TLS reaches the detected leader
+// over https, as Mesos's drivers do with SSL enabled.
+func newDetectedEndpoints(https bool) *endpoints {
+	return &endpoints{zk: true, https: https, changed: make(chan struct{}, 1)}
 }
 
 // ErrNoLeader is returned by calls while a zk:// master has no known
@@ -108,6 +112,9 @@ func (e *endpoints) setDetected(base *url.URL) {
 	var u *url.URL
 	if base != nil {
 		u = base.JoinPath(apiPath)
+		if e.https && u.Scheme == "http" {
+			u.Scheme = "https"
+		}
 	}
 	e.mu.Lock()
 	e.detected, e.leader = u, nil

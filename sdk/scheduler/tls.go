@@ -117,3 +117,14 @@ func (b basicAuth) RoundTrip(r *http.Request) (*http.Response, error) {
 type errTransport struct{ err error }
 
 func (e errTransport) RoundTrip(*http.Request) (*http.Response, error) { return nil, e.err }
+
+// speaksTLS reports whether rt (possibly wrapped for credentials) is an
+// *http.Transport configured with TLS settings: a framework given a
+// ready-made TLS client rather than Config.TLS.
+func speaksTLS(rt http.RoundTripper) bool {
+	if b, ok := rt.(basicAuth); ok {
+		rt = b.next
+	}
+	t, ok := rt.(*http.Transport)
+	return ok && t.TLSClientConfig != nil
+}

@@ -83,8 +83,12 @@ type Config struct {
 	// Advertise is this replica's "host:port", reported as the leader's
 	// address when no elector is configured.
 	Advertise string
-	ZK        string
-	Version   string
+	// Scheme is how the REST API is reached, "http" (default) or
+	// "https"; LeaderURL carries it, so standbys proxy to the leader with
+	// it. Replicas of one Marathon serve alike.
+	Scheme  string
+	ZK      string
+	Version string
 
 	// SchedulerConfig, when set, adjusts the SDK client's configuration
 	// (tests shorten backoffs; the default is fine for production).
@@ -142,6 +146,9 @@ func (c Config) WithDefaults() Config {
 	if c.Version == "" {
 		c.Version = "1.10.0"
 	}
+	if c.Scheme == "" {
+		c.Scheme = "http"
+	}
 	if c.Clock == nil {
 		c.Clock = realClock{}
 	}
@@ -179,6 +186,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxVersions < 0 {
 		errs = append(errs, fmt.Errorf("marathon: MaxVersions must not be negative, got %d", c.MaxVersions))
+	}
+	if c.Scheme != "" && c.Scheme != "http" && c.Scheme != "https" {
+		errs = append(errs, fmt.Errorf("marathon: Scheme %q: want http or https", c.Scheme))
 	}
 	return errors.Join(errs...)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/agoraproject/agora/frameworks/marathon/api"
 	"github.com/agoraproject/agora/frameworks/marathon/state"
+	mesos "github.com/agoraproject/agora/proto/mesos/v1"
 	"github.com/agoraproject/agora/sdk/scheduler"
 )
 
@@ -44,25 +45,29 @@ type Core struct {
 	abdicate context.CancelFunc
 
 	// Everything below is owned by the loop.
-	leader      bool
-	client      *scheduler.Client
-	connected   bool // SUBSCRIBED received on the current term
-	out         *outbox
-	frameworkID string
-	apps        map[string]*appState
-	tasks       map[string]*task // every instance by task ID
-	deployments map[string]*deployment
-	lockedBy    map[string]*deployment // app ID → deployment holding it
-	groups      map[string]state.Group
-	suppressed  bool
-	demand      bool // something became launchable since the last revive
-	lastStamp   time.Time
-	lastOffers  time.Time // last offers received or revive sent
-	nextRecon   time.Time
-	calls       []call // decided this batch; sent after persisting
-	waiters     []chan struct{}
-	dirty       bool // publish a new snapshot
-	groupsDirty bool
+	leader       bool
+	client       *scheduler.Client
+	connected    bool // SUBSCRIBED received on the current term
+	out          *outbox
+	ack          *acker
+	acks         []*mesos.TaskStatus // applied this batch; acknowledged after persisting
+	unsettled    []*appState         // apps to converge at the end of the batch
+	unprogressed bool                // deployments to advance at the end of the batch
+	frameworkID  string
+	apps         map[string]*appState
+	tasks        map[string]*task // every instance by task ID
+	deployments  map[string]*deployment
+	lockedBy     map[string]*deployment // app ID → deployment holding it
+	groups       map[string]state.Group
+	suppressed   bool
+	demand       bool // something became launchable since the last revive
+	lastStamp    time.Time
+	lastOffers   time.Time // last offers received or revive sent
+	nextRecon    time.Time
+	calls        []call // decided this batch; sent after persisting
+	waiters      []chan struct{}
+	dirty        bool // publish a new snapshot
+	groupsDirty  bool
 }
 
 // New checks cfg and returns a Core that has not started.
@@ -78,7 +83,7 @@ func New(cfg Config) (*Core, error) {
 		rand:    cfg.Rand,
 		bus:     newBus(),
 		start:   cfg.Clock.Now(),
-		reqs:    make(chan func(), 256),
+		reqs:    make(chan func(), reqsBuffer),
 		stopped: make(chan struct{}),
 		changed: make(chan struct{}),
 	}
@@ -124,6 +129,12 @@ func (c *Core) Run(ctx context.Context) error {
 	return err
 }
 
+// reqsBuffer is how many requests wait for the loop, and how many more it
+// runs in the batch after the first. Status updates do not wait for their
+// batch, so during a burst they fill the buffer and share one batch's
+// persisting and publishing.
+const reqsBuffer = 1024
+
 // loop owns the state: it runs requests, ticks, and after each batch
 // persists, sends the decided calls and publishes a snapshot.
 func (c *Core) loop(ctx context.Context) {
@@ -139,7 +150,7 @@ func (c *Core) loop(ctx context.Context) {
 		case fn := <-c.reqs:
 			fn()
 		drain:
-			for i := 0; i < 64; i++ {
+			for i := 0; i < reqsBuffer; i++ {
 				select {
 				case fn := <-c.reqs:
 					fn()
@@ -169,16 +180,23 @@ func (c *Core) endBatch() {
 		c.waiters = c.waiters[:0]
 	}()
 	if !c.leader {
-		c.calls = nil
+		c.calls, c.acks, c.unsettled, c.unprogressed = nil, nil, nil, false
 		if c.dirty {
 			c.publish()
 		}
 		return
 	}
+	c.settle()
 	c.updateOfferInterest()
 	c.persistInstances()
 	if c.groupsDirty {
 		c.persistGroups()
+	}
+	if len(c.acks) > 0 {
+		if c.ack != nil {
+			c.ack.push(c.acks)
+		}
+		c.acks = nil
 	}
 	if len(c.calls) > 0 {
 		if c.out != nil {
@@ -196,6 +214,7 @@ func (c *Core) endBatch() {
 func (c *Core) do(ctx context.Context, fn func()) error {
 	done := make(chan struct{})
 	wrapped := func() {
+		c.settle()
 		fn()
 		c.waiters = append(c.waiters, done)
 	}
@@ -217,8 +236,55 @@ func (c *Core) do(ctx context.Context, fn func()) error {
 // post runs fn on the loop without waiting.
 func (c *Core) post(fn func()) {
 	select {
-	case c.reqs <- fn:
+	case c.reqs <- func() { c.settle(); fn() }:
 	case <-c.stopped:
+	}
+}
+
+// postUpdate applies a status update on the loop without waiting for its
+// batch: the acknowledgement goes out once the batch is persisted. It
+// waits only while the loop's queue is full, which holds the event stream
+// back while the loop is behind.
+func (c *Core) postUpdate(ctx context.Context, st *mesos.TaskStatus) error {
+	fn := func() {
+		c.handleUpdate(st)
+		if len(st.GetUuid()) > 0 {
+			c.acks = append(c.acks, st)
+		}
+	}
+	select {
+	case c.reqs <- fn:
+		return nil
+	case <-c.stopped:
+		return ErrStopped
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// unsettle defers converging an app, and advancing deployments, to the
+// end of the batch: both walk every instance of the app, which a burst of
+// status updates would otherwise do once per update.
+func (c *Core) unsettle(as *appState) {
+	if as != nil && !as.unsettled {
+		as.unsettled = true
+		c.unsettled = append(c.unsettled, as)
+	}
+	c.unprogressed = true
+}
+
+// settle does what unsettle deferred. Every request but a status update
+// settles first, so it sees converged apps, as does the batch's end.
+func (c *Core) settle() {
+	pending := c.unsettled
+	c.unsettled = nil
+	for _, as := range pending {
+		as.unsettled = false
+		c.converge(as)
+	}
+	if c.unprogressed {
+		c.unprogressed = false
+		c.progress()
 	}
 }
 

@@ -55,6 +55,14 @@ func (b *bus) publish(e state.Event) {
 	}
 }
 
+// idle says whether nobody listens, so that the loop need not encode
+// events (two per status update) for no one.
+func (b *bus) idle() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.subs) == 0
+}
+
 // Subscribe streams events until cancel is called.
 func (c *Core) Subscribe(buffer int) (<-chan state.Event, func()) { return c.bus.subscribe(buffer) }
 
@@ -63,6 +71,9 @@ func (c *Core) Publish(e state.Event) { c.bus.publish(e) }
 
 // emit publishes an event built by the loop.
 func (c *Core) emit(body map[string]any) {
+	if c.bus.idle() {
+		return
+	}
 	b, err := json.Marshal(body)
 	if err != nil {
 		return

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"errors"
+	"net/http"
 	"time"
 
 	"go.uber.org/zap"
@@ -128,10 +129,12 @@ func (c *Core) lead(ctx context.Context) error {
 	if fwID != "" {
 		fi.Id = &mesos.FrameworkID{Value: proto.String(fwID)}
 	}
-	sc := scheduler.Config{Master: c.cfg.Master, Framework: fi, Logger: c.cfg.Logger}
+	sc := scheduler.Config{Master: c.cfg.Master, Framework: fi, Logger: c.cfg.Logger, HTTPClient: callClient()}
 	if c.cfg.SchedulerConfig != nil {
 		c.cfg.SchedulerConfig(&sc)
 	}
+	// The loop acknowledges updates itself, once they are persisted (acks.go).
+	sc.ManualAcknowledge = true
 	cl, err := scheduler.New(sc, c.handler())
 	if err != nil {
 		return err
@@ -140,7 +143,9 @@ func (c *Core) lead(ctx context.Context) error {
 	defer cancel()
 	ob := newOutbox(cl, c.log, c.post)
 	go ob.run(runCtx)
-	if err := c.do(ctx, func() { c.client, c.out = cl, ob }); err != nil {
+	ak := newAcker(cl, c.log)
+	go ak.run(runCtx)
+	if err := c.do(ctx, func() { c.client, c.out, c.ack = cl, ob, ak }); err != nil {
 		return err
 	}
 	err = cl.Run(runCtx)
@@ -159,9 +164,9 @@ func (c *Core) stopLeading() {
 		return
 	}
 	c.leader, c.connected = false, false
-	c.client, c.out = nil, nil
+	c.client, c.out, c.ack = nil, nil, nil
 	c.reset()
-	c.calls = nil
+	c.calls, c.acks, c.unsettled, c.unprogressed = nil, nil, nil, false
 }
 
 // handler turns SDK events into loop requests. Each waits for its batch,
@@ -175,7 +180,7 @@ func (c *Core) handler() scheduler.Handler {
 			return c.do(ctx, func() { c.handleOffers(offers) })
 		},
 		Update: func(ctx context.Context, _ *scheduler.Client, st *mesos.TaskStatus) error {
-			return c.do(ctx, func() { c.handleUpdate(st) })
+			return c.postUpdate(ctx, st)
 		},
 		Failure: func(ctx context.Context, _ *scheduler.Client, f *schedpb.Event_Failure) error {
 			c.log.Info("agent or executor failure", zap.String("agent_id", f.GetAgentId().GetValue()),
@@ -258,13 +263,14 @@ func (c *Core) Info() state.Info {
 	return info
 }
 
-// LeaderURL is the leader's API base URL, for proxying from a standby.
+// LeaderURL is the leader's API base URL ("https://host:port" with
+// Config.Scheme https), for proxying from a standby.
 func (c *Core) LeaderURL() (string, bool) {
 	l := c.Info().Leader
 	if l == "" {
 		return "", false
 	}
-	return "http://" + l, true
+	return c.cfg.Scheme + "://" + l, true
 }
 
 // IsLeader reports whether this replica leads (and has loaded its state).
@@ -283,4 +289,13 @@ func (c *Core) Abdicate() error {
 	}
 	c.abdicate()
 	return nil
+}
+
+// callClient is the HTTP client of the scheduler's calls: acknowledgements
+// go out ackConcurrency at a time, so it keeps that many connections to
+// the master open rather than dialing one per call.
+func callClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = ackConcurrency + 4
+	return &http.Client{Transport: t}
 }

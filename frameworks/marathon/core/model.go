@@ -36,7 +36,10 @@ type appState struct {
 	// persist marks the instance list for writing at the end of the
 	// batch; view marks the cached API view stale.
 	persist bool
-	view    *state.AppStatus
+	view    *appView
+	// unsettled marks the app for converging at the end of the batch
+	// (see settle).
+	unsettled bool
 }
 
 func newAppState(a *app.App) *appState {
@@ -115,13 +118,14 @@ type task struct {
 	view *state.Task
 }
 
-// apiView is the task as the API shows it, rendered once per change.
-func (t *task) apiView() state.Task {
+// apiView is the task as the API shows it, rendered once per change. The
+// result is never modified: published snapshots share it.
+func (t *task) apiView() *state.Task {
 	if t.view == nil {
 		v := taskView(t)
 		t.view = &v
 	}
-	return *t.view
+	return t.view
 }
 
 func (t *task) terminal() bool { return terminal(t.State) }

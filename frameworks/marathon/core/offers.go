@@ -20,6 +20,7 @@ func (c *Core) handleOffers(offers []*mesos.Offer) {
 	if !c.leader {
 		return
 	}
+	c.settle()
 	now := c.now()
 	c.lastOffers = now
 	var queued []*appState

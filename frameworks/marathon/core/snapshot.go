@@ -20,7 +20,7 @@ import (
 type snapshot struct {
 	leader      bool
 	frameworkID string
-	apps        []state.AppStatus // sorted by ID, tasks filled
+	apps        []*appView        // sorted by ID
 	lite        []state.AppStatus // the same without tasks
 	index       map[string]int
 	versions    map[string][]string // newest first
@@ -37,6 +37,32 @@ type queueItem struct {
 	launchAfter time.Time
 }
 
+// appView is an app as published: its counts, and its tasks' views,
+// which are copied into the []state.Task readers get only when first
+// read. The loop rebuilds an app's view after each change to the app, up
+// to once per batch; with 10,000 tasks, copying every task there (rather
+// than their pointers) was most of the loop's time during a scale-up.
+type appView struct {
+	status state.AppStatus // Tasks nil
+	tasks  []*state.Task   // immutable: a changed task gets a new view
+
+	once sync.Once
+	full []state.Task
+}
+
+// withTasks is the app with its tasks.
+func (v *appView) withTasks() state.AppStatus {
+	v.once.Do(func() {
+		v.full = make([]state.Task, len(v.tasks))
+		for i, t := range v.tasks {
+			v.full[i] = *t
+		}
+	})
+	s := v.status
+	s.Tasks = v.full
+	return s
+}
+
 // publish builds and stores a new snapshot.
 func (c *Core) publish() {
 	c.dirty = false
@@ -48,16 +74,15 @@ func (c *Core) publish() {
 		}
 	}
 	slices.Sort(ids)
-	s.apps = make([]state.AppStatus, len(ids))
+	s.apps = make([]*appView, len(ids))
 	s.lite = make([]state.AppStatus, len(ids))
 	for i, id := range ids {
 		as := c.apps[id]
 		if as.view == nil {
 			as.view = c.appView(as)
 		}
-		s.apps[i] = *as.view
-		s.lite[i] = *as.view
-		s.lite[i].Tasks = nil
+		s.apps[i] = as.view
+		s.lite[i] = as.view.status
 		s.index[id] = i
 		vs := make([]string, len(as.versions))
 		for j, v := range as.versions {
@@ -83,14 +108,15 @@ func (c *Core) publish() {
 }
 
 // appView is an app with its counts and tasks.
-func (c *Core) appView(as *appState) *state.AppStatus {
-	v := &state.AppStatus{App: as.app, LastTaskFailure: as.lastFailure, Deployments: []string{}}
+func (c *Core) appView(as *appState) *appView {
+	out := &appView{status: state.AppStatus{App: as.app, LastTaskFailure: as.lastFailure, Deployments: []string{}}}
+	v := &out.status
 	if d := c.lockedBy[as.app.ID]; d != nil {
 		v.Deployments = append(v.Deployments, d.ID)
 	}
 	ts := as.sorted()
-	v.Tasks = make([]state.Task, 0, len(ts))
-	for _, t := range ts {
+	out.tasks = make([]*state.Task, len(ts))
+	for i, t := range ts {
 		switch {
 		case t.State == mesos.TaskState_TASK_STAGING || t.State == mesos.TaskState_TASK_STARTING:
 			v.TasksStaged++
@@ -104,9 +130,9 @@ func (c *Core) appView(as *appState) *state.AppStatus {
 				}
 			}
 		}
-		v.Tasks = append(v.Tasks, t.apiView())
+		out.tasks[i] = t.apiView()
 	}
-	return v
+	return out
 }
 
 // taskView is a task as /v2/tasks serves it.
@@ -180,7 +206,11 @@ func queueEntry(as *appState) state.QueueEntry {
 func (c *Core) Apps(withTasks bool) []state.AppStatus {
 	s := c.snap.Load()
 	if withTasks {
-		return slices.Clone(s.apps)
+		out := make([]state.AppStatus, len(s.apps))
+		for i, v := range s.apps {
+			out[i] = v.withTasks()
+		}
+		return out
 	}
 	return slices.Clone(s.lite)
 }
@@ -193,7 +223,7 @@ func (c *Core) App(id string) (state.AppStatus, error) {
 	if !ok {
 		return state.AppStatus{}, &state.NotFoundError{Kind: "App", ID: id}
 	}
-	return s.apps[i], nil
+	return s.apps[i].withTasks(), nil
 }
 
 // AppVersions lists an app's stored versions, newest first.
@@ -215,7 +245,7 @@ func (c *Core) AppVersion(id, version string) (*app.App, error) {
 	if !ok {
 		return nil, &state.NotFoundError{Kind: "App", ID: id}
 	}
-	if cur := s.apps[i].App; cur.Version == version {
+	if cur := s.lite[i].App; cur.Version == version {
 		return cur.Clone(), nil
 	}
 	if !slices.Contains(s.versions[id], version) {
@@ -243,11 +273,11 @@ func (c *Core) Tasks() []state.Task {
 	s.tasksOnce.Do(func() {
 		n := 0
 		for _, a := range s.apps {
-			n += len(a.Tasks)
+			n += len(a.tasks)
 		}
 		s.tasks = make([]state.Task, 0, n)
 		for _, a := range s.apps {
-			s.tasks = append(s.tasks, a.Tasks...)
+			s.tasks = append(s.tasks, a.withTasks().Tasks...)
 		}
 	})
 	return slices.Clone(s.tasks)

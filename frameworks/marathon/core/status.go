@@ -29,6 +29,12 @@ func (c *Core) handleUpdate(st *mesos.TaskStatus) {
 		}
 		return
 	}
+	if !forward(st) {
+		// What the batch did so far may complete a deployment step that
+		// this update would undo (a task that ran, then failed): let the
+		// step see it first, as it would have without batching.
+		c.settle()
+	}
 	as := c.apps[t.AppID]
 	prev := t.State
 	t.view = nil
@@ -80,10 +86,19 @@ func (c *Core) handleUpdate(st *mesos.TaskStatus) {
 	}
 	if as != nil {
 		as.view = nil
-		c.converge(as)
 	}
+	c.unsettle(as)
 	c.dirty = true
-	c.progress()
+}
+
+// forward says whether an update can only bring deployments closer to
+// done: a task starting or running, and not reported unhealthy.
+func forward(st *mesos.TaskStatus) bool {
+	switch st.GetState() {
+	case mesos.TaskState_TASK_STAGING, mesos.TaskState_TASK_STARTING, mesos.TaskState_TASK_RUNNING:
+		return st.Healthy == nil || st.GetHealthy()
+	}
+	return false
 }
 
 // removeTask forgets an instance.
@@ -160,6 +175,7 @@ func (c *Core) tick() {
 	if !c.leader {
 		return
 	}
+	c.settle()
 	now := c.now()
 	for _, as := range c.apps {
 		if as.toLaunch > 0 && !as.launchAfter.IsZero() && !now.Before(as.launchAfter) {

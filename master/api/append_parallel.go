@@ -1,0 +1,125 @@
+package api
+
+import (
+	"runtime"
+	"sync"
+
+	"github.com/agoraproject/agora/master"
+)
+
+// A cold read (the first, or the first after the encodings were dropped)
+// encodes every task. The encodings a read is missing are made first, in
+// parallel over GOMAXPROCS chunks of the tasks, and kept on the views
+// where the read's assembly (and later reads) find them.
+
+// taskFill is one encoding a read needs of each task: the slot of
+// master.Encodings it is kept in, and the tag it is kept with (ok false:
+// this task has none).
+type taskFill struct {
+	slot   int
+	tag    func(f *master.FrameworkView, t *master.TaskView) (tag string, ok bool)
+	encode func(b []byte, f *master.FrameworkView, t *master.TaskView) []byte
+	// encoded counts the tasks encoded.
+	encoded int
+}
+
+// parallelFrom is how many missing encodings make a read encode them in
+// parallel; fewer are encoded as the read assembles its response.
+const parallelFrom = 2048
+
+type fillItem struct {
+	f *master.FrameworkView
+	t *master.TaskView
+}
+
+// fillTasks encodes what is missing of fills for every task of s, in
+// parallel, when at least from encodings are missing.
+func fillTasks(s *master.State, from int, fills ...*taskFill) {
+	var missing []fillItem
+	count := 0
+	visit := func(f *master.FrameworkView, ts []*master.TaskView) {
+		for _, t := range ts {
+			e := t.Encodings()
+			if e == nil {
+				continue
+			}
+			need := false
+			for _, fl := range fills {
+				if tag, ok := fl.tag(f, t); ok {
+					if v := e.Load(fl.slot); v == nil || v.Tag != tag {
+						need = true
+						count++
+					}
+				}
+			}
+			if need {
+				missing = append(missing, fillItem{f, t})
+			}
+		}
+	}
+	for i := range s.Frameworks {
+		visit(&s.Frameworks[i], s.Frameworks[i].Tasks)
+		visit(&s.Frameworks[i], s.Frameworks[i].CompletedTasks)
+	}
+	for i := range s.CompletedFrameworks {
+		visit(&s.CompletedFrameworks[i], s.CompletedFrameworks[i].CompletedTasks)
+	}
+	if count < from || count == 0 {
+		return
+	}
+	workers := min(runtime.GOMAXPROCS(0), (len(missing)+511)/512)
+	counts := make([][]int, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		lo, hi := w*len(missing)/workers, (w+1)*len(missing)/workers
+		counts[w] = make([]int, len(fills))
+		wg.Add(1)
+		go func(items []fillItem, counted []int) {
+			defer wg.Done()
+			scratch := make([]byte, 0, 4096)
+			for i, it := range items {
+				yield(i)
+				e := it.t.Encodings()
+				for k, fl := range fills {
+					tag, ok := fl.tag(it.f, it.t)
+					if !ok {
+						continue
+					}
+					if v := e.Load(fl.slot); v != nil && v.Tag == tag {
+						continue
+					}
+					scratch = fl.encode(scratch[:0], it.f, it.t)
+					e.Store(fl.slot, &master.Encoded{Tag: tag, Bytes: clone(scratch)})
+					counted[k]++
+				}
+			}
+		}(missing[lo:hi], counts[w])
+	}
+	wg.Wait()
+	for _, c := range counts {
+		for k := range fills {
+			fills[k].encoded += c[k]
+		}
+	}
+}
+
+// clone copies b into a slice of its exact size: encodings are kept for
+// long, and a scratch buffer's spare capacity would be kept with them.
+func clone(b []byte) []byte { return append(make([]byte, 0, len(b)), b...) }
+
+var scratchPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// encodeExact is enc's output in a slice of its exact size.
+func encodeExact(enc func([]byte) []byte) []byte {
+	bp := scratchPool.Get().(*[]byte)
+	b := enc((*bp)[:0])
+	out := clone(b)
+	if cap(b) <= 1<<20 {
+		*bp = b
+		scratchPool.Put(bp)
+	}
+	return out
+}
+
+// everyTask is the tag of encodings made from the task alone.
+func everyTask(*master.FrameworkView, *master.TaskView) (string, bool) { return "", true }

@@ -1,0 +1,86 @@
+package master
+
+import (
+	"runtime"
+	"slices"
+	"sync"
+)
+
+// A cold read (the first, or the first after the kept orders and sums were
+// dropped) orders and sums every task. Both run off the loop, on the
+// reader's goroutine; with 100,000 tasks they are split over GOMAXPROCS
+// goroutines.
+
+// parallelFrom is the number of items from which work is split.
+const parallelFrom = 8192
+
+// workers is how many goroutines share n items.
+func workers(n int) int {
+	if n < parallelFrom {
+		return 1
+	}
+	return max(1, min(runtime.GOMAXPROCS(0), n/(parallelFrom/2)))
+}
+
+// eachChunk calls fn on w contiguous chunks of [0, n), concurrently.
+func eachChunk(n, w int, fn func(lo, hi int)) {
+	if w <= 1 {
+		fn(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < w; i++ {
+		lo, hi := i*n/w, (i+1)*n/w
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(lo, hi)
+		}()
+	}
+	wg.Wait()
+}
+
+// sortViews sorts views by ID: chunks sorted concurrently, then merged.
+func sortViews(views []*TaskView) {
+	w := workers(len(views))
+	if w <= 1 {
+		slices.SortFunc(views, byID)
+		return
+	}
+	bounds := make([]int, w+1)
+	for i := range bounds {
+		bounds[i] = i * len(views) / w
+	}
+	eachChunk(len(views), w, func(lo, hi int) { slices.SortFunc(views[lo:hi], byID) })
+	tmp := make([]*TaskView, len(views))
+	for len(bounds) > 2 { // merge neighbouring runs pairwise
+		var next []int
+		for i := 0; i+1 < len(bounds); i += 2 {
+			if i+2 >= len(bounds) {
+				next = append(next, bounds[i])
+				continue
+			}
+			lo, mid, hi := bounds[i], bounds[i+1], bounds[i+2]
+			mergeViews(tmp[lo:hi], views[lo:mid], views[mid:hi])
+			copy(views[lo:hi], tmp[lo:hi])
+			next = append(next, lo)
+		}
+		bounds = append(next, len(views))
+	}
+}
+
+func mergeViews(dst, a, b []*TaskView) {
+	i, j, k := 0, 0, 0
+	for i < len(a) && j < len(b) {
+		if byID(b[j], a[i]) < 0 {
+			dst[k] = b[j]
+			j++
+		} else {
+			dst[k] = a[i]
+			i++
+		}
+		k++
+	}
+	k += copy(dst[k:], a[i:])
+	copy(dst[k:], b[j:])
+}
