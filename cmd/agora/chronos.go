@@ -284,7 +284,14 @@ func runElected(ctx context.Context, cfg chronos.Config, backend *switchBackend,
 			}
 			cancel()
 		}()
-		err := runTerm(tctx, cfg, backend)
+		term := cfg
+		if own, ok := e.Own(); ok {
+			// Each commit checks this term's election znode, so a write
+			// sent just before the session expired cannot land after the
+			// next leader's.
+			term.Store = store.Fence(cfg.Store, own)
+		}
+		err := runTerm(tctx, term, backend)
 		cancel()
 		if err != nil && ctx.Err() == nil {
 			log.Error("leadership term ended with an error", zap.Error(err))
