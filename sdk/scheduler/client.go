@@ -50,11 +50,13 @@ func New(cfg Config, h Handler) (*Client, error) {
 	if h == nil {
 		return nil, errors.New("scheduler: nil Handler")
 	}
+	// WithDefaults folds TLS into the HTTP client: decide before it.
+	https := cfg.TLS != nil || (cfg.HTTPClient != nil && speaksTLS(cfg.HTTPClient.Transport))
 	cfg = cfg.WithDefaults()
 	masters, zk, _ := parseMasters(cfg.Master) // checked by Validate
 	ep := newEndpoints(masters)
 	if zk != "" {
-		ep = newDetectedEndpoints(cfg.TLS != nil || speaksTLS(cfg.HTTPClient.Transport))
+		ep = newDetectedEndpoints(https)
 	}
 	noFollow := func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	callHTTP := *cfg.HTTPClient

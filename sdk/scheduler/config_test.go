@@ -3,6 +3,7 @@ package scheduler
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -120,8 +121,9 @@ func TestZKMasterFollowsDetectedLeader(t *testing.T) {
 func TestZKMasterOverTLS(t *testing.T) {
 	for name, cfg := range map[string]Config{
 		"plain":      {},
+		"h2 only":    {HTTPClient: &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{NextProtos: []string{"h2"}}}}},
 		"Config.TLS": {TLS: &TLS{InsecureSkipVerify: true}},
-		"transport":  {HTTPClient: &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{}}}},
+		"transport":  {HTTPClient: &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: x509.NewCertPool()}}}},
 		"credential": {TLS: &TLS{}, Credential: &Credential{Principal: "p", Secret: "s"}},
 	} {
 		cfg.Master = "zk://z1:2181/agora"
@@ -132,7 +134,7 @@ func TestZKMasterOverTLS(t *testing.T) {
 		}
 		c.ep.setDetected(&url.URL{Scheme: "http", Host: "10.0.0.1:5050"})
 		want := "https"
-		if name == "plain" {
+		if name == "plain" || name == "h2 only" {
 			want = "http"
 		}
 		if got := cur(t, c.ep).Scheme; got != want {

@@ -119,12 +119,17 @@ type errTransport struct{ err error }
 func (e errTransport) RoundTrip(*http.Request) (*http.Response, error) { return nil, e.err }
 
 // speaksTLS reports whether rt (possibly wrapped for credentials) is an
-// *http.Transport configured with TLS settings: a framework given a
-// ready-made TLS client rather than Config.TLS.
+// *http.Transport set up for a TLS master: with roots to trust or a
+// client certificate, as a framework holding a cluster certificate has.
+// A bare TLSClientConfig says nothing: net/http fills one in for HTTP/2.
 func speaksTLS(rt http.RoundTripper) bool {
 	if b, ok := rt.(basicAuth); ok {
 		rt = b.next
 	}
 	t, ok := rt.(*http.Transport)
-	return ok && t.TLSClientConfig != nil
+	if !ok || t.TLSClientConfig == nil {
+		return false
+	}
+	c := t.TLSClientConfig
+	return c.RootCAs != nil || len(c.Certificates) > 0 || c.GetClientCertificate != nil || c.InsecureSkipVerify
 }
