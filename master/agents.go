@@ -106,6 +106,7 @@ func (m *Master) subscribeAgent(sub *agentpb.Call_Subscribe, remoteIP string) (*
 	a.pingsMissed = 0
 	a.awaitingPong = false
 	a.nextPing = now.Add(m.cfg.AgentPingTimeout)
+	m.pings.schedule(a)
 	a.unreachableAt = time.Time{}
 
 	// SUBSCRIBED comes first: the agent ignores anything before it, such as
@@ -192,11 +193,17 @@ func (m *Master) rescindAgentOffers(a *agentRecord, now time.Time, recover bool)
 // misses MaxAgentPingTimeouts in a row (or stays disconnected that long)
 // becomes unreachable.
 func (m *Master) pingAgents(now time.Time) {
-	for _, a := range m.agents {
-		if a.state == agentUnreachable || now.Before(a.nextPing) {
-			continue
+	for {
+		e, ok := m.pings.due(now)
+		if !ok {
+			return
+		}
+		a := e.a
+		if m.agents[a.id] != a || a.state == agentUnreachable || !a.nextPing.Equal(e.due) {
+			continue // stale: removed, unreachable, or rescheduled since
 		}
 		a.nextPing = now.Add(m.cfg.AgentPingTimeout)
+		m.pings.schedule(a)
 		if a.awaitingPong || a.conn == nil {
 			a.pingsMissed++
 		}

@@ -53,6 +53,7 @@ type Master struct {
 	alloc          *allocator.Allocator
 	book           *offers.Book
 	dirtyAgents    map[string]struct{}
+	pings          pingQueue // agents by next PING
 	fullAllocation bool
 	nextAllocation time.Time
 	nextHeartbeat  time.Time
