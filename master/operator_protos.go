@@ -202,7 +202,7 @@ func taskProto(id, name, frameworkID, agentID, executorID string, state mesos.Ta
 func OperatorRoles(s *State) *masterpb.Response_GetRoles {
 	type acc struct {
 		frameworks []string
-		allocated  []*mesos.Resource
+		allocated  usedSum // snapshot_sums.go: equals sumStripped of the items added
 	}
 	roles := map[string]*acc{}
 	get := func(name string) *acc {
@@ -225,12 +225,12 @@ func OperatorRoles(s *State) *masterpb.Response_GetRoles {
 		for j := range f.Tasks {
 			t := f.Tasks[j]
 			a := get(t.Role)
-			a.allocated = append(append(a.allocated, t.Resources...), t.executorResources...)
+			a.allocated.add(t.Resources)
+			a.allocated.add(t.executorResources)
 		}
 		for _, e := range f.Executors {
 			if role := roleOf(e.Resources); role != "" {
-				a := get(role)
-				a.allocated = append(a.allocated, e.Resources...)
+				get(role).allocated.add(e.Resources)
 			}
 		}
 	}
@@ -247,7 +247,7 @@ func OperatorRoles(s *State) *masterpb.Response_GetRoles {
 		if !ok {
 			w = 1
 		}
-		r := &mesos.Role{Name: proto.String(n), Weight: proto.Float64(w), Resources: sumStripped(a.allocated)}
+		r := &mesos.Role{Name: proto.String(n), Weight: proto.Float64(w), Resources: a.allocated.resources()}
 		for _, id := range a.frameworks {
 			r.Frameworks = append(r.Frameworks, &mesos.FrameworkID{Value: proto.String(id)})
 		}

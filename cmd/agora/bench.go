@@ -40,6 +40,7 @@ func runBench(ctx context.Context, args []string) error {
 	fs.IntVar(&cfg.MaxTasksPerOffer, "max_tasks_per_offer", 1, "tasks a framework puts on one offer")
 	fs.Float64Var(&cfg.LaunchRate, "launch_rate", 0, "cap on launches per second over all frameworks (0 = as fast as offers come)")
 	fs.Float64Var(&cfg.RefuseSeconds, "refuse_seconds", 1, "filter on declined offers while tasks wait")
+	fs.DurationVar(&cfg.HoldOffers, "hold_offers", 0, "with --launch_rate, keep offers that find no budget for up to this long and launch on them later, as Aurora does (0: decline them at once)")
 	fs.BoolVar(&cfg.WaitFinished, "wait_finished", false, "run until every task ended, not just until RUNNING (needs --task_duration)")
 	fs.Var(duration.Value{D: &cfg.RunTimeout}, "timeout", "bound on the launch phase")
 	cfg.SampleInterval = time.Second

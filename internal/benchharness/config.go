@@ -29,6 +29,11 @@ type Config struct {
 	// RefuseSeconds is the filter put on declined offers and on what is
 	// left of accepted ones while tasks still wait (default 1).
 	RefuseSeconds float64
+	// HoldOffers, if positive, makes rate-limited frameworks keep offers
+	// they cannot use yet for up to this long and launch on them as the
+	// budget allows, as Aurora holds offers, instead of declining them at
+	// once (the default, which keeps offers cycling through the master).
+	HoldOffers time.Duration
 	// WaitFinished makes the run last until every task ended rather than
 	// until every task is RUNNING; tasks then need a Sim task duration.
 	WaitFinished bool
@@ -76,6 +81,9 @@ func (c *Config) Validate() error {
 	}
 	if c.RefuseSeconds == 0 {
 		c.RefuseSeconds = 1
+	}
+	if c.HoldOffers < 0 {
+		errs = append(errs, errors.New("hold_offers: must not be negative"))
 	}
 	if c.WaitFinished && c.Sim.Containerizer.TaskDuration == 0 {
 		errs = append(errs, errors.New("task_duration: must be set to wait for tasks to finish"))

@@ -40,6 +40,16 @@ type framework struct {
 	refilled   time.Time
 	counts     map[mesos.TaskState]int
 	errors     int // calls the master refused
+	// Offers that come before every framework has subscribed wait in
+	// pending, so launches start together rather than while the master
+	// still admits frameworks (release).
+	pending  []*mesos.Offer
+	released bool
+	admitted chan struct{} // closed at the first SUBSCRIBED
+	subOnce  sync.Once
+	held     []heldOffer   // with Config.HoldOffers: offers kept for later launches
+	holdOnce sync.Once     // starts the hold loop
+	wake     chan struct{} // new offers for the hold loop
 }
 
 // Calls one framework has awaiting an answer at once: ACCEPTs, and the
@@ -66,18 +76,33 @@ func newFramework(cfg *Config, index, tasks int) *framework {
 		total:  tasks,
 		tasks:  map[string]*taskRecord{},
 		counts: map[mesos.TaskState]int{},
+
+		admitted: make(chan struct{}),
 	}
 }
 
 func (b *framework) callbacks() scheduler.Callbacks {
-	return scheduler.Callbacks{Subscribed: b.subscribed, Offers: b.offers, Update: b.update}
+	return scheduler.Callbacks{Subscribed: b.subscribed, Offers: b.offers, Rescind: b.rescind, Update: b.update}
 }
 
 func (b *framework) subscribed(ctx context.Context, c *scheduler.Client, _ *schedpb.Event_Subscribed) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.suppressed = false
+	b.subOnce.Do(func() { close(b.admitted) })
 	return nil
+}
+
+// release lets the framework launch, on the offers it got so far first.
+func (b *framework) release(ctx context.Context) {
+	b.mu.Lock()
+	b.released = true
+	os := b.pending
+	b.pending = nil
+	b.mu.Unlock()
+	if len(os) > 0 {
+		_ = b.offers(ctx, b.client, os)
+	}
 }
 
 // budget returns how many tasks may be launched now under LaunchRate; the
@@ -97,6 +122,16 @@ func (b *framework) budget(now time.Time) int {
 }
 
 func (b *framework) offers(ctx context.Context, c *scheduler.Client, os []*mesos.Offer) error {
+	b.mu.Lock()
+	if !b.released {
+		b.pending = append(b.pending, os...)
+		b.mu.Unlock()
+		return nil
+	}
+	b.mu.Unlock()
+	if b.cfg.HoldOffers > 0 && b.cfg.LaunchRate > 0 {
+		return b.hold(ctx, c, os)
+	}
 	b.mu.Lock()
 	now := time.Now()
 	budget := min(b.budget(now), b.total-b.next)

@@ -132,8 +132,26 @@ func runFrameworks(ctx context.Context, cfg *Config, sc *scraper, res *Result, l
 			}
 		}()
 	}
+	// Launches start once every framework has subscribed: what is measured
+	// is launching, not the master admitting a hundred frameworks at once.
 	var err error
 	for _, fw := range fws {
+		select {
+		case <-fw.admitted:
+		case <-rctx.Done():
+			err = fmt.Errorf("not every framework subscribed: %w", rctx.Err())
+		}
+		if err != nil {
+			break
+		}
+	}
+	for _, fw := range fws {
+		go fw.release(rctx)
+	}
+	for _, fw := range fws {
+		if err != nil {
+			break
+		}
 		select {
 		case <-fw.done:
 		case <-rctx.Done():

@@ -22,7 +22,9 @@ func appendStateAgent(b []byte, a *master.AgentView) []byte {
 	return b
 }
 
-func appendAgentFields(b []byte, a *master.AgentView, bad *bool) []byte {
+// appendAgentReservations appends an agent's reserved_resources,
+// resources and unreserved_resources, after a comma.
+func appendAgentReservations(b []byte, a *master.AgentView, bad *bool) []byte {
 	reserved := false
 	for _, r := range a.Total {
 		if resources.Role(r) != "*" {
@@ -30,6 +32,19 @@ func appendAgentFields(b []byte, a *master.AgentView, bad *bool) []byte {
 			break
 		}
 	}
+	b = append(b, `,"reserved_resources":`...)
+	unreserved := a.Total
+	if reserved {
+		b = appendAnyJSON(b, resources.FlattenReserved(a.Total), bad)
+		unreserved = resources.Unreserved(a.Total)
+	} else {
+		b = append(b, "{}"...)
+	}
+	b = appendFlatResources(append(b, `,"resources":`...), a.Total, false)
+	return appendFlatResources(append(b, `,"unreserved_resources":`...), unreserved, false)
+}
+
+func appendAgentFields(b []byte, a *master.AgentView, bad *bool) []byte {
 	b = strconv.AppendBool(append(b, `{"active":`...), a.Connected)
 	b = appendAnyJSON(append(b, `,"attributes":`...), flattenAttributes(a.Info.GetAttributes()), bad)
 	b = appendAnyJSON(append(b, `,"capabilities":`...), agentCapabilities(a.Info), bad)
@@ -40,16 +55,7 @@ func appendAgentFields(b []byte, a *master.AgentView, bad *bool) []byte {
 	b = strconv.AppendInt(append(b, `,"port":`...), int64(a.Info.GetPort()), 10)
 	b = appendAnyJSON(append(b, `,"registered_time":`...), seconds(a.RegisteredAt), bad)
 	b = appendAnyJSON(append(b, `,"reregistered_time":`...), optionalSeconds(a.ReregisteredAt), bad)
-	b = append(b, `,"reserved_resources":`...)
-	unreserved := a.Total
-	if reserved {
-		b = appendAnyJSON(b, resources.FlattenReserved(a.Total), bad)
-		unreserved = resources.Unreserved(a.Total)
-	} else {
-		b = append(b, "{}"...)
-	}
-	b = appendFlatResources(append(b, `,"resources":`...), a.Total, false)
-	b = appendFlatResources(append(b, `,"unreserved_resources":`...), unreserved, false)
+	b = appendAgentReservations(b, a, bad)
 	b = appendFlatResources(append(b, `,"used_resources":`...), a.Used, false)
 	b = appendGoString(append(b, `,"version":`...), a.Version)
 	return append(b, '}')

@@ -2,8 +2,10 @@ package api
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"math/rand"
+	"slices"
 	"testing"
 	"time"
 
@@ -339,5 +341,49 @@ func TestUnknownFieldsReadDirectly(t *testing.T) {
 	r.ProtoReflect().SetUnknown([]byte{0xf8, 0x06, 0x01})
 	if !hasUnknown(r) {
 		t.Fatal("unknown fields set through protoreflect are not seen")
+	}
+}
+
+// Frameworks of command tasks list the executors frameworkExecutors
+// lists, whatever the agents, IDs and completed tasks.
+func TestCommandExecutorsMatchFrameworkExecutors(t *testing.T) {
+	r := rand.New(rand.NewSource(3))
+	for iter := 0; iter < 300; iter++ {
+		f := &master.FrameworkView{ID: "fw"}
+		ids := map[string]bool{}
+		for n := r.Intn(40); n > 0; n-- {
+			id := fmt.Sprintf("t%02d", r.Intn(60))
+			if ids[id] {
+				continue
+			}
+			ids[id] = true
+			f.Tasks = append(f.Tasks, &master.TaskView{ID: id, AgentID: fmt.Sprintf("a%d", r.Intn(5)), FrameworkID: "fw",
+				Resources: []*mesos.Resource{scalarRes("cpus", float64(r.Intn(3)), "*")}})
+		}
+		slices.SortFunc(f.Tasks, func(a, b *master.TaskView) int { return cmp.Compare(a.ID, b.ID) })
+		for n := r.Intn(6); n > 0; n-- {
+			f.CompletedTasks = append(f.CompletedTasks, &master.TaskView{ID: fmt.Sprintf("t%02d", r.Intn(60)),
+				AgentID: fmt.Sprintf("a%d", r.Intn(5)), FrameworkID: "fw"})
+		}
+		workDirs := map[string]string{"a1": "/w", "a2": "/w2"}
+		var n1, n2 int
+		live, completed, ok := commandExecutors(f, workDirs, &n1)
+		wantLive, wantCompleted := frameworkExecutors(f, workDirs, &n2)
+		if !ok {
+			continue // a shared executor: frameworkExecutors renders it
+		}
+		for _, c := range []struct {
+			name      string
+			got, want []executorEntry
+		}{{"live", live, wantLive}, {"completed", completed, wantCompleted}} {
+			if len(c.got) != len(c.want) {
+				t.Fatalf("iteration %d: %d %s executors, want %d", iter, len(c.got), c.name, len(c.want))
+			}
+			for i := range c.got {
+				if c.got[i].ref != c.want[i].ref || !bytes.Equal(c.got[i].b, c.want[i].b) {
+					t.Fatalf("iteration %d: %s executor %d: got %v %s, want %v %s", iter, c.name, i, c.got[i].ref, c.got[i].b, c.want[i].ref, c.want[i].b)
+				}
+			}
+		}
 	}
 }

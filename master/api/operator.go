@@ -31,7 +31,7 @@ func (h *Handler) operator(w http.ResponseWriter, r *http.Request) {
 		h.operatorSubscribe(w, r, respCodec)
 		return
 	}
-	if t := call.GetType(); t == masterpb.Call_GET_STATE || t == masterpb.Call_GET_TASKS {
+	if t := call.GetType(); t == masterpb.Call_GET_STATE || t == masterpb.Call_GET_TASKS || t == masterpb.Call_GET_AGENTS {
 		h.operatorBigRead(w, r, t, respCodec)
 		return
 	}
@@ -58,12 +58,16 @@ func (h *Handler) operator(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(b)
 }
 
-// operatorBigRead answers GET_STATE and GET_TASKS from the encodings kept
-// between reads (operator_state.go).
+// operatorBigRead answers GET_STATE, GET_TASKS and GET_AGENTS from the
+// encodings kept between reads (operator_state.go).
 func (h *Handler) operatorBigRead(w http.ResponseWriter, r *http.Request, t masterpb.Call_Type, respCodec codec.Codec) {
 	pb := respCodec.MediaType() == codec.MediaTypeProtobuf
 	encode := h.caches.getStateJSON
 	switch {
+	case t == masterpb.Call_GET_AGENTS && pb:
+		encode = h.caches.getAgentsProto
+	case t == masterpb.Call_GET_AGENTS:
+		encode = h.caches.getAgentsJSON
 	case t == masterpb.Call_GET_TASKS && pb:
 		encode = h.caches.getTasksProto
 	case t == masterpb.Call_GET_TASKS:

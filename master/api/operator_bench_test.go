@@ -219,6 +219,32 @@ func BenchmarkStateReads(b *testing.B) {
 	}
 }
 
+// BenchmarkOtherStateReads serves the other reads of the whole cluster
+// (10,000 agents, 100,000 tasks), each after an earlier read of its kind.
+func BenchmarkOtherStateReads(b *testing.B) {
+	c := bigMaster(b)
+	for _, call := range []masterpb.Call_Type{masterpb.Call_GET_AGENTS, masterpb.Call_GET_FRAMEWORKS, masterpb.Call_GET_TASKS,
+		masterpb.Call_GET_ROLES, masterpb.Call_GET_EXECUTORS} {
+		body, _ := codec.JSON.Marshal(callOf(call))
+		b.Run(call.String(), func(b *testing.B) {
+			var n int64
+			serve(b, c.h, http.MethodPost, "/api/v1", codec.MediaTypeJSON, codec.MediaTypeProtobuf, string(body))
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				n = serve(b, c.h, http.MethodPost, "/api/v1", codec.MediaTypeJSON, codec.MediaTypeProtobuf, string(body))
+			}
+			b.ReportMetric(float64(n)/(1<<20), "MiB/response")
+		})
+	}
+	b.Run("state-summary", func(b *testing.B) {
+		var n int64
+		for i := 0; i < b.N; i++ {
+			n = serve(b, c.h, http.MethodGet, "/master/state-summary", "", "", "")
+		}
+		b.ReportMetric(float64(n)/(1<<20), "MiB/response")
+	})
+}
+
 // BenchmarkUpdateLatencyDuringStateReads measures how long a status
 // update takes to pass through the event loop (AgentCall returns once the
 // loop has applied it) while one or two clients read GET_STATE back to

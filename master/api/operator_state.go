@@ -73,6 +73,7 @@ var (
 	numResponseType     = fieldNumber(&masterpb.Response{}, "type")
 	numResponseGetState = fieldNumber(&masterpb.Response{}, "get_state")
 	numResponseGetTasks = fieldNumber(&masterpb.Response{}, "get_tasks")
+	numResponseAgents   = fieldNumber(&masterpb.Response{}, "get_agents")
 	numGetStateTasks    = fieldNumber(&masterpb.Response_GetState{}, "get_tasks")
 	numGetStateAgents   = fieldNumber(&masterpb.Response_GetState{}, "get_agents")
 	numAgents           = fieldNumber(&masterpb.Response_GetAgents{}, "agents")
@@ -239,10 +240,7 @@ func (c *stateCaches) getStateProto(s *master.State) (*body, error) {
 	if err != nil {
 		return nil, err
 	}
-	agents := c.agentList(s, agentSlotProto, "protobuf agents", func(b []byte, a *master.AgentView) []byte {
-		b, _ = proto.MarshalOptions{}.MarshalAppend(b, master.AgentProto(a))
-		return b
-	})
+	agents := c.protoAgents(s)
 	agentsLen := 0
 	for _, a := range agents {
 		agentsLen += protowire.SizeTag(numAgents) + protowire.SizeBytes(len(a))
@@ -292,10 +290,7 @@ func (c *stateCaches) getStateJSON(s *master.State) (*body, error) {
 	if at < 0 || !bytes.HasSuffix(head, emptyAgentsEnd) {
 		return nil, errNoGetState
 	}
-	agents := c.agentList(s, agentSlotJSON, "json agents", func(b []byte, a *master.AgentView) []byte {
-		b, _ = mesosjson.AppendMarshal(b, master.AgentProto(a))
-		return b
-	})
+	agents := c.jsonAgents(s)
 	at += len(getStateKey)
 	b := newBody(lists)
 	b.add(head[:at])
@@ -320,3 +315,55 @@ type encodingError string
 func (e encodingError) Error() string { return string(e) }
 
 const errNoGetState = encodingError("encoding GET_STATE: get_state or its get_agents is not where expected in the encoded response")
+
+// getAgentsProto encodes GET_AGENTS's Response in protobuf from the
+// agents' kept encodings.
+func (c *stateCaches) getAgentsProto(s *master.State) (*body, error) {
+	c.idle.read()
+	agents := c.protoAgents(s)
+	n := 0
+	for _, a := range agents {
+		n += protowire.SizeTag(numAgents) + protowire.SizeBytes(len(a))
+	}
+	b := &body{parts: make([][]byte, 0, 2*len(agents)+4)}
+	head := protowire.AppendTag(nil, numResponseType, protowire.VarintType)
+	b.add(protowire.AppendVarint(head, uint64(masterpb.Response_GET_AGENTS)))
+	b.header(numResponseAgents, n)
+	for _, a := range agents {
+		b.header(numAgents, len(a))
+		b.add(a)
+	}
+	return b, nil
+}
+
+var getAgentsJSONHead = []byte(`{"type":"GET_AGENTS","get_agents":{`)
+
+// getAgentsJSON encodes GET_AGENTS's Response in Mesos JSON from the
+// agents' kept encodings.
+func (c *stateCaches) getAgentsJSON(s *master.State) (*body, error) {
+	c.idle.read()
+	agents := c.jsonAgents(s)
+	b := &body{parts: make([][]byte, 0, 2*len(agents)+8)}
+	b.add(getAgentsJSONHead)
+	if len(agents) > 0 {
+		b.add(agentsKey)
+		b.array(agents)
+	}
+	b.add(closeObject)
+	b.add(closeObject)
+	return b, nil
+}
+
+func (c *stateCaches) protoAgents(s *master.State) [][]byte {
+	return c.agentList(s, agentSlotProto, "protobuf agents", func(b []byte, a *master.AgentView) []byte {
+		b, _ = proto.MarshalOptions{}.MarshalAppend(b, master.AgentProto(a))
+		return b
+	})
+}
+
+func (c *stateCaches) jsonAgents(s *master.State) [][]byte {
+	return c.agentList(s, agentSlotJSON, "json agents", func(b []byte, a *master.AgentView) []byte {
+		b, _ = mesosjson.AppendMarshal(b, master.AgentProto(a))
+		return b
+	})
+}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -37,17 +38,21 @@ func TestStateReadsMatchReference(t *testing.T) {
 		t.Fatal(err)
 	}
 	registerAgent(t, om.srv, "cpus:2;mem:512")
-	// Allocation passes are spaced out: the new agent's offer comes after
-	// a moment, and the reads below must see the same offers.
-	fw.next(scheduler.Event_OFFERS)
 
 	c := newStateCaches(DefaultStateCacheTTL)
+	var last *master.State
 	check := func(step string) {
 		t.Helper()
 		s, err := om.m.State(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
+		if step == "unchanged" {
+			// The same state read again: offers made in between (allocation
+			// passes are spaced out) would change the agents.
+			s = last
+		}
+		last = s
 		c.stats.reset()
 		compareState(t, step, c, s)
 	}
@@ -128,7 +133,14 @@ func compareState(t *testing.T, step string, c *stateCaches, s *master.State) {
 	tasksRef := &masterpb.Response{Type: masterpb.Response_GET_TASKS.Enum(), GetTasks: master.OperatorTasks(s)}
 	wantTasksPB, _ := proto.Marshal(tasksRef)
 	wantTasksJSON, _ := mesosjson.Marshal(tasksRef)
+	agentsRef := &masterpb.Response{Type: masterpb.Response_GET_AGENTS.Enum(), GetAgents: master.OperatorAgents(s)}
+	wantAgentsPB, _ := proto.Marshal(agentsRef)
+	wantAgentsJSON, _ := mesosjson.Marshal(agentsRef)
 	wantState, _ := json.Marshal(refRenderState(s))
+	wantSummary, _ := json.Marshal(refRenderSummary(s))
+	if gotSummary, err := json.Marshal(renderSummary(s)); err != nil || !bytes.Equal(gotSummary, wantSummary) {
+		t.Errorf("%s: state-summary differs (%v):\n got %s\nwant %s", step, err, gotSummary, wantSummary)
+	}
 	if !bytes.Contains(wantState, []byte(`"labels":{"labels":[{"key":"tier","value":"\u003cweb \u0026 api\u003e"}]}`)) ||
 		!bytes.Contains(wantState, []byte(`"discovery":{`)) {
 		t.Fatalf("%s: the tasks' labels and discovery are not in /master/state: %s", step, wantState)
@@ -143,6 +155,8 @@ func compareState(t *testing.T, step string, c *stateCaches, s *master.State) {
 		{"/master/state", c.masterState, wantState},
 		{"GET_TASKS protobuf", c.getTasksProto, wantTasksPB},
 		{"GET_TASKS json", c.getTasksJSON, wantTasksJSON},
+		{"GET_AGENTS protobuf", c.getAgentsProto, wantAgentsPB},
+		{"GET_AGENTS json", c.getAgentsJSON, wantAgentsJSON},
 	} {
 		b, err := tc.encode(s)
 		if err != nil {
@@ -280,5 +294,52 @@ func TestParallelColdReadsMatchReference(t *testing.T) {
 		if n := c.stats.count("state tasks"); step == "cold" && n != 4 || step == "warm" && n != 0 {
 			t.Errorf("%s read encoded %d task objects", step, n)
 		}
+	}
+}
+
+func TestGetAgentsWithoutAgents(t *testing.T) {
+	c := newStateCaches(0)
+	s := &master.State{}
+	ref := &masterpb.Response{Type: masterpb.Response_GET_AGENTS.Enum(), GetAgents: master.OperatorAgents(s)}
+	wantPB, _ := proto.Marshal(ref)
+	wantJSON, _ := mesosjson.Marshal(ref)
+	for _, tc := range []struct {
+		encode func(*master.State) (*body, error)
+		want   []byte
+	}{{c.getAgentsProto, wantPB}, {c.getAgentsJSON, wantJSON}} {
+		b, _ := tc.encode(s)
+		var got bytes.Buffer
+		_ = b.writeTo(&got)
+		if !bytes.Equal(got.Bytes(), tc.want) || got.Len() != b.n {
+			t.Errorf("got %q (%d counted), want %q", got.Bytes(), b.n, tc.want)
+		}
+	}
+}
+
+// The summary counts tasks on agents the state does not list (gone) in
+// their frameworks' slave_ids only, and lists every framework on an agent.
+func TestSummaryMatchesReference(t *testing.T) {
+	start := time.Unix(1700000000, 0)
+	task := func(id, agent string, state mesos.TaskState) *master.TaskView {
+		return &master.TaskView{ID: id, AgentID: agent, State: state}
+	}
+	s := &master.State{Info: &mesos.MasterInfo{Hostname: proto.String("m<1>")},
+		Agents: []master.AgentView{
+			{ID: "a1", Connected: true, RegisteredAt: start, Info: &mesos.AgentInfo{Hostname: proto.String("h1"),
+				Attributes: []*mesos.Attribute{{Name: proto.String("rack"), Type: mesos.Value_TEXT.Enum(), Text: &mesos.Value_Text{Value: proto.String("r1")}}}}},
+			{ID: "a2", RegisteredAt: start},
+			{ID: "a3", Unreachable: true},
+		},
+		Frameworks: []master.FrameworkView{
+			{ID: "f1", Info: &mesos.FrameworkInfo{Name: proto.String("one"), Capabilities: []*mesos.FrameworkInfo_Capability{{Type: mesos.FrameworkInfo_Capability_MULTI_ROLE.Enum()}}},
+				Tasks:          []*master.TaskView{task("t1", "a2", mesos.TaskState_TASK_RUNNING), task("t2", "a1", mesos.TaskState_TASK_STAGING), task("t3", "gone", mesos.TaskState_TASK_RUNNING), task("t4", "a2", mesos.TaskState(99))},
+				CompletedTasks: []*master.TaskView{task("t0", "a1", mesos.TaskState_TASK_FINISHED), task("t9", "a3", mesos.TaskState_TASK_LOST)}},
+			{ID: "f0", Info: &mesos.FrameworkInfo{}, Tasks: []*master.TaskView{task("x", "a2", mesos.TaskState_TASK_KILLING)}},
+			{ID: "f2"},
+		}}
+	want, _ := json.Marshal(refRenderSummary(s))
+	got, err := json.Marshal(renderSummary(s))
+	if err != nil || !bytes.Equal(got, want) {
+		t.Errorf("state-summary differs (%v):\n got %s\nwant %s", err, got, want)
 	}
 }

@@ -200,7 +200,10 @@ func (g *executorGen) lists(f *master.FrameworkView, workDirs map[string]string,
 		g.next[f.ID] = p
 		return p.live, p.completeE
 	}
-	live, completed = frameworkExecutors(f, workDirs, encoded)
+	live, completed, ok := commandExecutors(f, workDirs, encoded) // append_executors.go
+	if !ok {
+		live, completed = frameworkExecutors(f, workDirs, encoded)
+	}
 	if f.TaskSet != 0 {
 		keys := make([]master.TaskKey, len(f.CompletedTasks))
 		for i := range f.CompletedTasks {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/agoraproject/agora/internal/queue"
 	"github.com/agoraproject/agora/proto/codec"
-	"github.com/agoraproject/agora/proto/recordio"
 )
 
 // streamEvents writes events as RecordIO until the master ends the stream
@@ -22,21 +21,19 @@ func streamEvents[E proto.Message](w http.ResponseWriter, r *http.Request, c cod
 	w.WriteHeader(http.StatusOK)
 	rc := http.NewResponseController(w)
 	_ = rc.Flush()
-	var buf []byte
-	write := func(e E) bool {
-		b, err := c.Marshal(e)
-		if err != nil {
-			return false
-		}
-		buf = recordio.Append(buf, b)
-		return true
-	}
-	flush := func() bool {
-		if len(buf) == 0 {
+	// Each batch is encoded in a pooled buffer (stream_detached.go), so a
+	// stream that once carried a burst does not keep its size.
+	flush := func(events []E) bool {
+		if len(events) == 0 {
 			return true
 		}
-		_, err := w.Write(buf)
-		buf = buf[:0]
+		wb := writeBuffers.Get().(*writeBuffer)
+		defer wb.release()
+		wb.out = appendRecords(wb.out[:0], c, events, wb)
+		if len(wb.out) == 0 {
+			return true
+		}
+		_, err := w.Write(wb.out)
 		return err == nil && rc.Flush() == nil
 	}
 	var batch []E
@@ -46,18 +43,13 @@ func streamEvents[E proto.Message](w http.ResponseWriter, r *http.Request, c cod
 			return true
 		case <-events.Ready():
 			batch = events.Drain(batch)
-			for _, e := range batch {
-				write(e)
-			}
+			ok := flush(batch)
 			clear(batch)
-			if !flush() {
+			if !ok {
 				return true
 			}
 		case <-done:
-			for _, e := range events.Drain(nil) {
-				write(e)
-			}
-			flush()
+			flush(events.Drain(nil))
 			return false
 		}
 	}

@@ -71,16 +71,15 @@ func detachStream[E proto.Message](w http.ResponseWriter, r *http.Request, c cod
 	}
 	head.WriteString("\r\n")
 
-	conn, rw, err := http.NewResponseController(w).Hijack()
+	// Nothing is written through the returned buffers, and what the client
+	// may send after its request is not read: a stream's client listens.
+	conn, _, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		for _, k := range []string{"Connection", "Transfer-Encoding", "Date"} {
 			h.Del(k)
 		}
 		return false
 	}
-	// Nothing was written through rw, and what the client may have sent
-	// after its request is not read: a stream's client only listens.
-	_ = rw
 	s := &detachedStream[E]{conn: conn, codec: c, events: events, done: done, left: left, header: head.Bytes()}
 	s.gone, s.unwatch = watchClose(conn)
 	go s.run()
@@ -142,6 +141,15 @@ type writeBuffer struct {
 	out, enc []byte
 }
 
+// release returns wb to the pool, unless a burst made it large: that
+// storage goes rather than stay pinned.
+func (wb *writeBuffer) release() {
+	if cap(wb.out) > 64<<10 || cap(wb.enc) > 64<<10 {
+		return
+	}
+	writeBuffers.Put(wb)
+}
+
 // write sends the pending response head (if any), the events as one HTTP
 // chunk of RecordIO records, and with last the chunked body's end, in one
 // write to the connection.
@@ -164,32 +172,13 @@ func (s *detachedStream[E]) write(events []E, last bool) error {
 
 func (s *detachedStream[E]) send(events []E, last bool) error {
 	wb := writeBuffers.Get().(*writeBuffer)
-	defer func() {
-		if cap(wb.out) > 64<<10 || cap(wb.enc) > 64<<10 {
-			return // let a large burst's buffer go rather than pin it
-		}
-		writeBuffers.Put(wb)
-	}()
+	defer wb.release()
 	pre := len(s.header) + chunkRoom
 	out := append(wb.out[:0], make([]byte, pre)...)
-	app, _ := s.codec.(codec.Appender)
-	for _, e := range events {
-		var b []byte
-		var err error
-		if app != nil {
-			wb.enc, err = app.AppendMarshal(wb.enc[:0], e)
-			b = wb.enc
-		} else {
-			b, err = s.codec.Marshal(e)
-		}
-		if err != nil {
-			continue // as streamEvents: an event that cannot be encoded is skipped
-		}
-		out = recordio.Append(out, b)
-	}
+	out = appendRecords(out, s.codec, events, wb)
+	wb.out = out
 	n := len(out) - pre
 	if uint64(n) > maxChunk {
-		wb.out = out
 		return errChunkTooLarge
 	}
 	start := pre
@@ -208,11 +197,32 @@ func (s *detachedStream[E]) send(events []E, last bool) error {
 	if last {
 		out = append(out, "0\r\n\r\n"...)
 	}
+	wb.out = out
 	// A client that takes no data for this long is not coming back; the
 	// write fails rather than hold the stream (and its connection) forever.
 	_ = s.conn.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
 	_, err := s.conn.Write(out[start:])
 	_ = s.conn.SetWriteDeadline(time.Time{})
-	wb.out = out
 	return err
+}
+
+// appendRecords appends events to out as RecordIO records. An event that
+// cannot be encoded is skipped, as a stream has no way to report it.
+func appendRecords[E proto.Message](out []byte, c codec.Codec, events []E, wb *writeBuffer) []byte {
+	app, _ := c.(codec.Appender)
+	for _, e := range events {
+		var b []byte
+		var err error
+		if app != nil {
+			wb.enc, err = app.AppendMarshal(wb.enc[:0], e)
+			b = wb.enc
+		} else {
+			b, err = c.Marshal(e)
+		}
+		if err != nil {
+			continue
+		}
+		out = recordio.Append(out, b)
+	}
+	return out
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -92,7 +93,8 @@ func rss() uint64 {
 // like `agora master` serves them, and reports the memory per connected
 // agent: live heap, goroutine stacks and their sum, and the process's
 // resident set growth (which includes the clients' sockets, a few hundred
-// bytes each). The master's own records per agent (BenchmarkMasterMemory,
+// bytes each, and the heap the garbage collector lets grow beyond the live
+// one). The master's own records per agent (BenchmarkMasterMemory,
 // package master) are part of these figures.
 //
 // AGORA_STREAM_HEAPPROFILE=file writes a heap profile while the streams
@@ -123,6 +125,7 @@ func BenchmarkAgentStreamMemory(b *testing.B) {
 		go srv.Serve(ln)
 
 		heap0, stack0 := liveMemory()
+		debug.FreeOSMemory() // a previous run's memory does not hide this one's
 		rss0 := rss()
 		conns := make([]net.Conn, 0, agents)
 		for j := 0; j < agents; j++ {

@@ -204,7 +204,7 @@ func (c *Core) waitingText(as *appState) string {
 		}
 	}
 	staging, unhealthy, killing := 0, 0, 0
-	for _, t := range as.tasks {
+	for _, t := range as.sorted() {
 		switch {
 		case t.terminal():
 		case t.Killing:

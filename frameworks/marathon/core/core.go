@@ -62,6 +62,7 @@ type Core struct {
 	suppressed   bool
 	demand       bool // something became launchable since the last revive
 	lastStamp    time.Time
+	lastPublish  time.Time
 	lastOffers   time.Time // last offers received or revive sent
 	nextRecon    time.Time
 	calls        []call // decided this batch; sent after persisting
@@ -161,6 +162,10 @@ func (c *Core) loop(ctx context.Context) {
 		case <-tick.C():
 			c.tick()
 			c.endBatch()
+			if c.dirty {
+				c.refreshWaiting()
+				c.publish()
+			}
 			// Re-armed only now, so a test that sees the timer armed
 			// again knows the tick's effects are published.
 			tick.Reset(c.cfg.TickInterval)
@@ -204,11 +209,17 @@ func (c *Core) endBatch() {
 		}
 		c.calls = nil
 	}
-	if c.dirty {
+	if c.dirty && (len(c.waiters) > 0 || len(c.reqs) == 0 || !c.now().Before(c.lastPublish.Add(publishEvery))) {
 		c.refreshWaiting()
 		c.publish()
 	}
 }
+
+// publishEvery bounds how long a snapshot lags while requests keep
+// coming: a batch that has more requests queued behind it and nobody
+// waiting for it does not publish (which walks every task of each app
+// that changed), unless the last publish is this old.
+const publishEvery = 100 * time.Millisecond
 
 // do runs fn on the loop and waits until its batch has been published.
 func (c *Core) do(ctx context.Context, fn func()) error {

@@ -431,7 +431,7 @@ func (c *Core) actionDone(a state.Action) bool {
 }
 
 func killing(as *appState) bool {
-	for _, t := range as.tasks {
+	for _, t := range as.sorted() {
 		if t.Killing {
 			return true
 		}
@@ -447,7 +447,7 @@ func (c *Core) scaled(as *appState) bool {
 	}
 	now := c.now()
 	n := 0
-	for _, t := range as.tasks {
+	for _, t := range as.sorted() {
 		switch {
 		case t.terminal():
 			continue

@@ -79,7 +79,7 @@ func (c *Core) handleOffers(offers []*mesos.Offer) {
 // placed is where an app's instances are, for its constraints.
 func (c *Core) placed(as *appState) []placement.Instance {
 	out := make([]placement.Instance, 0, len(as.tasks))
-	for _, t := range as.tasks {
+	for _, t := range as.sorted() {
 		if t.terminal() || t.Killing {
 			continue
 		}

@@ -143,12 +143,7 @@ func (c *Core) persistInstances() {
 			continue
 		}
 		as.persist = false
-		ts := make([]*task, 0, len(as.tasks))
-		for _, t := range as.tasks {
-			ts = append(ts, t)
-		}
-		slices.SortFunc(ts, func(a, b *task) int { return strings.Compare(a.ID, b.ID) })
-		b, err := json.Marshal(ts)
+		b, err := json.Marshal(as.sorted())
 		if err != nil {
 			c.log.Error("cannot encode instances", zap.Error(err))
 			continue

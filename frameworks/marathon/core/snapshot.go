@@ -66,6 +66,7 @@ func (v *appView) withTasks() state.AppStatus {
 // publish builds and stores a new snapshot.
 func (c *Core) publish() {
 	c.dirty = false
+	c.lastPublish = c.now()
 	s := &snapshot{leader: c.leader, frameworkID: c.frameworkID, index: map[string]int{}, versions: map[string][]string{}}
 	ids := make([]string, 0, len(c.apps))
 	for id, as := range c.apps {

@@ -29,6 +29,12 @@ func (c *Core) handleUpdate(st *mesos.TaskStatus) {
 		}
 		return
 	}
+	if behind(t.State, s) {
+		// A resent update overtaken by its successor (the agent resent
+		// it while its acknowledgement was on the way): states only move
+		// forward. It is still acknowledged.
+		return
+	}
 	if !forward(st) {
 		// What the batch did so far may complete a deployment step that
 		// this update would undo (a task that ran, then failed): let the
@@ -87,7 +93,13 @@ func (c *Core) handleUpdate(st *mesos.TaskStatus) {
 	if as != nil {
 		as.view = nil
 	}
-	c.unsettle(as)
+	if c.stillActive(as, prev, st) {
+		// Converging would change nothing, but the deployment may be
+		// done.
+		c.unprogressed = true
+	} else {
+		c.unsettle(as)
+	}
 	c.dirty = true
 }
 
@@ -99,6 +111,34 @@ func forward(st *mesos.TaskStatus) bool {
 		return st.Healthy == nil || st.GetHealthy()
 	}
 	return false
+}
+
+// behind says whether an update to state to is older than the task's
+// state from: a task never goes back to staging or starting.
+func behind(from, to mesos.TaskState) bool {
+	switch to {
+	case mesos.TaskState_TASK_STAGING:
+		return from != mesos.TaskState_TASK_STAGING
+	case mesos.TaskState_TASK_STARTING:
+		return from == mesos.TaskState_TASK_RUNNING
+	}
+	return false
+}
+
+// stillActive says whether an update leaves an app's active instances as
+// they were, outside a rolling restart (whose decisions depend on which
+// instances run): a task starting or running that already counted.
+func (c *Core) stillActive(as *appState, prev mesos.TaskState, st *mesos.TaskStatus) bool {
+	if as == nil || !forward(st) {
+		return false
+	}
+	switch prev {
+	case mesos.TaskState_TASK_STAGING, mesos.TaskState_TASK_STARTING, st.GetState():
+	default:
+		return false
+	}
+	action, _ := c.phase(as.app.ID)
+	return action != state.RestartApplication
 }
 
 // removeTask forgets an instance.
