@@ -12,6 +12,7 @@ import (
 
 	"github.com/agoraproject/agora/frameworks/marathon/api"
 	"github.com/agoraproject/agora/frameworks/marathon/state"
+	"github.com/agoraproject/agora/internal/store"
 	mesos "github.com/agoraproject/agora/proto/mesos/v1"
 	"github.com/agoraproject/agora/sdk/scheduler"
 )
@@ -28,6 +29,10 @@ type Core struct {
 	log   *zap.Logger
 	clock Clock
 	rand  *rand.Rand // loop only
+	// store is what the loop writes through: cfg.Store, fenced in each
+	// term by the election znode when the elector has one (fence).
+	store store.Store
+	fence string // set before a term leads; read in becomeLeader
 	bus   *bus
 	start time.Time
 
@@ -78,6 +83,7 @@ func New(cfg Config) (*Core, error) {
 	}
 	cfg = cfg.WithDefaults()
 	c := &Core{
+		store:   cfg.Store,
 		cfg:     cfg,
 		log:     cfg.Logger.Named("marathon"),
 		clock:   cfg.Clock,

@@ -63,6 +63,12 @@ func (c *Core) term(term context.Context, el Elector, elDone <-chan error) error
 		}
 	}
 	c.log.Info("elected leader")
+	c.fence = ""
+	if f, ok := el.(interface{ Own() (string, bool) }); ok {
+		if own, ok := f.Own(); ok {
+			c.fence = own
+		}
+	}
 	leadCtx, stop := context.WithCancel(term)
 	defer stop()
 	go func() {

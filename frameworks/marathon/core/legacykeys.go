@@ -56,17 +56,17 @@ func (c *Core) migrateLegacyKeys(ctx context.Context) error {
 
 // renameKey moves a value to a new key; an absent key is nothing to move.
 func (c *Core) renameKey(ctx context.Context, from, to string) error {
-	b, err := c.cfg.Store.Get(ctx, from)
+	b, err := c.store.Get(ctx, from)
 	if isNotFound(err) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	if err := c.cfg.Store.Put(ctx, to, b); err != nil {
+	if err := c.store.Put(ctx, to, b); err != nil {
 		return err
 	}
-	if err := c.cfg.Store.Delete(ctx, from); err != nil && !isNotFound(err) {
+	if err := c.store.Delete(ctx, from); err != nil && !isNotFound(err) {
 		return err
 	}
 	c.log.Info("store key renamed", zap.String("from", from), zap.String("to", to))

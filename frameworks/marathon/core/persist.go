@@ -55,7 +55,7 @@ func storeCtx() (context.Context, context.CancelFunc) {
 func (c *Core) putKey(key string, value []byte) {
 	ctx, cancel := storeCtx()
 	defer cancel()
-	if err := c.cfg.Store.Put(ctx, key, value); err != nil {
+	if err := c.store.Put(ctx, key, value); err != nil {
 		c.log.Error("store write failed", zap.String("key", key), zap.Error(err))
 	}
 }
@@ -63,7 +63,7 @@ func (c *Core) putKey(key string, value []byte) {
 func (c *Core) deleteKey(key string) {
 	ctx, cancel := storeCtx()
 	defer cancel()
-	if err := c.cfg.Store.Delete(ctx, key); err != nil && !isNotFound(err) {
+	if err := c.store.Delete(ctx, key); err != nil && !isNotFound(err) {
 		c.log.Error("store delete failed", zap.String("key", key), zap.Error(err))
 	}
 }
@@ -71,7 +71,7 @@ func (c *Core) deleteKey(key string) {
 // list returns the full keys under prefix, whether the store answers with
 // full keys or with names relative to the prefix.
 func (c *Core) list(ctx context.Context, prefix string) ([]string, error) {
-	keys, err := c.cfg.Store.List(ctx, prefix)
+	keys, err := c.store.List(ctx, prefix)
 	if err != nil {
 		if isNotFound(err) {
 			return nil, nil
@@ -98,10 +98,10 @@ func (c *Core) saveApp(ctx context.Context, as *appState) error {
 	if err != nil {
 		return err
 	}
-	if err := c.cfg.Store.Put(ctx, versionKey(as.app.ID, as.app.Version), b); err != nil {
+	if err := c.store.Put(ctx, versionKey(as.app.ID, as.app.Version), b); err != nil {
 		return err
 	}
-	if err := c.cfg.Store.Put(ctx, appKey(as.app.ID), b); err != nil {
+	if err := c.store.Put(ctx, appKey(as.app.ID), b); err != nil {
 		return err
 	}
 	if !slices.Contains(as.versions, as.app.Version) {
@@ -110,7 +110,7 @@ func (c *Core) saveApp(ctx context.Context, as *appState) error {
 	for len(as.versions) > c.cfg.MaxVersions {
 		old := as.versions[0]
 		as.versions = as.versions[1:]
-		if err := c.cfg.Store.Delete(ctx, versionKey(as.app.ID, old)); err != nil && !isNotFound(err) {
+		if err := c.store.Delete(ctx, versionKey(as.app.ID, old)); err != nil && !isNotFound(err) {
 			c.log.Warn("cannot delete old version", zap.String("app_id", as.app.ID), zap.String("version", old), zap.Error(err))
 		}
 	}
@@ -132,7 +132,7 @@ func (c *Core) saveDeployment(ctx context.Context, d *deployment) error {
 	if err != nil {
 		return err
 	}
-	return c.cfg.Store.Put(ctx, deploymentKey(d.ID), b)
+	return c.store.Put(ctx, deploymentKey(d.ID), b)
 }
 
 // persistInstances writes the instance lists changed in this batch. Only
@@ -179,9 +179,13 @@ func (c *Core) persistGroups() {
 // then instances count as running, so nothing is launched twice.
 func (c *Core) becomeLeader() error {
 	c.reset()
+	// Each commit of this term checks its election znode still exists, so
+	// a write sent just before the session expired cannot land after the
+	// next leader's.
+	c.store = store.Fence(c.cfg.Store, c.fence)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	st := c.cfg.Store
+	st := c.store
 	if b, err := st.Get(ctx, keyFrameworkID); err == nil {
 		c.frameworkID = string(b)
 	} else if !isNotFound(err) {
@@ -256,7 +260,7 @@ func (c *Core) becomeLeader() error {
 }
 
 func (c *Core) getJSON(ctx context.Context, key string, v any) error {
-	b, err := c.cfg.Store.Get(ctx, key)
+	b, err := c.store.Get(ctx, key)
 	if err != nil {
 		return err
 	}
