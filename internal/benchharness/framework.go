@@ -49,6 +49,8 @@ type framework struct {
 	subOnce  sync.Once
 	held     []heldOffer   // with Config.HoldOffers: offers kept for later launches
 	holdOnce sync.Once     // starts the hold loop
+	stopped  chan struct{} // closed at teardown: ends the hold loop
+	stopOnce sync.Once
 	wake     chan struct{} // new offers for the hold loop
 }
 
@@ -78,6 +80,7 @@ func newFramework(cfg *Config, index, tasks int) *framework {
 		counts: map[mesos.TaskState]int{},
 
 		admitted: make(chan struct{}),
+		stopped:  make(chan struct{}),
 	}
 }
 

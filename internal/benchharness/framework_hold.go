@@ -59,11 +59,13 @@ func (b *framework) rescind(ctx context.Context, c *scheduler.Client, id *mesos.
 }
 
 // holdLoop launches on held offers as the budget allows and declines
-// offers held too long, until every task has settled.
+// offers held too long, until the framework is torn down: once all its
+// tasks are launched it suppresses and declines whatever still comes, so a
+// finished framework never sits on offers the others wait for.
 func (b *framework) holdLoop(c *scheduler.Client) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go func() { <-b.done; cancel() }()
+	go func() { <-b.stopped; cancel() }()
 	perTask := time.Duration(float64(time.Second) * float64(b.cfg.Frameworks) / b.cfg.LaunchRate)
 	for ctx.Err() == nil {
 		now := time.Now()
@@ -135,3 +137,6 @@ type launchOn struct {
 	offer *mesos.OfferID
 	tasks []*mesos.TaskInfo
 }
+
+// stop ends the hold loop; teardown calls it once the client stopped.
+func (b *framework) stop() { b.stopOnce.Do(func() { close(b.stopped) }) }

@@ -245,6 +245,7 @@ func teardown(fws []*framework, log *zap.Logger) {
 				log.Debug("teardown failed", zap.String("framework", fw.name), zap.Error(err))
 			}
 			fw.client.Stop()
+			fw.stop()
 		})
 	}
 	wg.Wait()
