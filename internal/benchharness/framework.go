@@ -138,11 +138,7 @@ func (b *framework) offers(ctx context.Context, c *scheduler.Client, os []*mesos
 	b.mu.Lock()
 	now := time.Now()
 	budget := min(b.budget(now), b.total-b.next)
-	type launch struct {
-		offer *mesos.OfferID
-		tasks []*mesos.TaskInfo
-	}
-	var launches []launch
+	var launches []launchOn
 	var declined []*mesos.OfferID
 	for _, o := range os {
 		tasks := b.pack(o, min(budget, b.cfg.MaxTasksPerOffer), now)
@@ -152,41 +148,12 @@ func (b *framework) offers(ctx context.Context, c *scheduler.Client, os []*mesos
 			declined = append(declined, o.GetId())
 			continue
 		}
-		launches = append(launches, launch{o.GetId(), tasks})
+		launches = append(launches, launchOn{o.GetId(), tasks})
 	}
 	waiting := b.total - b.next
 	b.mu.Unlock()
 
-	refuse := &mesos.Filters{RefuseSeconds: proto.Float64(b.cfg.RefuseSeconds)}
-	for _, l := range launches {
-		filters := refuse
-		// Launches go out in the background, as a framework that does not
-		// wait for 202 before handling its next event would send them.
-		b.calls <- struct{}{}
-		go func() {
-			defer func() { <-b.calls }()
-			if err := c.Launch(ctx, []*mesos.OfferID{l.offer}, l.tasks, filters); err != nil {
-				b.failLaunch(l.tasks, err)
-			}
-		}()
-	}
-	if waiting == 0 {
-		refuse = &mesos.Filters{RefuseSeconds: proto.Float64(3600)}
-	}
-	if len(declined) > 0 {
-		if err := c.Decline(ctx, declined, refuse); err != nil {
-			b.log.Warn("decline failed", zap.String("framework", b.name), zap.Error(err))
-		}
-	}
-	b.mu.Lock()
-	suppress := waiting == 0 && !b.suppressed
-	b.suppressed = b.suppressed || suppress
-	b.mu.Unlock()
-	if suppress {
-		if err := c.Suppress(ctx); err != nil {
-			b.log.Warn("suppress failed", zap.String("framework", b.name), zap.Error(err))
-		}
-	}
+	b.send(ctx, c, launches, declined, waiting)
 	return nil
 }
 
@@ -277,4 +244,37 @@ func terminal(s mesos.TaskState) bool {
 		return true
 	}
 	return false
+}
+
+// send launches in the background, as a framework that does not wait for
+// 202 before handling its next event would, declines what it will not use
+// (for an hour once nothing waits) and suppresses once nothing waits.
+func (b *framework) send(ctx context.Context, c *scheduler.Client, launches []launchOn, declined []*mesos.OfferID, waiting int) {
+	refuse := &mesos.Filters{RefuseSeconds: proto.Float64(b.cfg.RefuseSeconds)}
+	for _, l := range launches {
+		b.calls <- struct{}{}
+		go func() {
+			defer func() { <-b.calls }()
+			if err := c.Launch(ctx, []*mesos.OfferID{l.offer}, l.tasks, refuse); err != nil {
+				b.failLaunch(l.tasks, err)
+			}
+		}()
+	}
+	if waiting == 0 {
+		refuse = &mesos.Filters{RefuseSeconds: proto.Float64(3600)}
+	}
+	if len(declined) > 0 {
+		if err := c.Decline(ctx, declined, refuse); err != nil && ctx.Err() == nil {
+			b.log.Warn("decline failed", zap.String("framework", b.name), zap.Error(err))
+		}
+	}
+	b.mu.Lock()
+	suppress := waiting == 0 && !b.suppressed
+	b.suppressed = b.suppressed || suppress
+	b.mu.Unlock()
+	if suppress {
+		if err := c.Suppress(ctx); err != nil && ctx.Err() == nil {
+			b.log.Warn("suppress failed", zap.String("framework", b.name), zap.Error(err))
+		}
+	}
 }

@@ -4,9 +4,6 @@ import (
 	"context"
 	"time"
 
-	"go.uber.org/zap"
-	"google.golang.org/protobuf/proto"
-
 	mesos "github.com/agoraproject/agora/proto/mesos/v1"
 	"github.com/agoraproject/agora/sdk/scheduler"
 )
@@ -95,33 +92,7 @@ func (b *framework) holdLoop(c *scheduler.Client) {
 		waiting := b.total - b.next
 		b.mu.Unlock()
 
-		refuse := &mesos.Filters{RefuseSeconds: proto.Float64(b.cfg.RefuseSeconds)}
-		for _, l := range launches {
-			b.calls <- struct{}{}
-			go func() {
-				defer func() { <-b.calls }()
-				if err := c.Launch(ctx, []*mesos.OfferID{l.offer}, l.tasks, refuse); err != nil {
-					b.failLaunch(l.tasks, err)
-				}
-			}()
-		}
-		if waiting == 0 {
-			refuse = &mesos.Filters{RefuseSeconds: proto.Float64(3600)}
-		}
-		if len(expired) > 0 {
-			if err := c.Decline(ctx, expired, refuse); err != nil && ctx.Err() == nil {
-				b.log.Warn("decline failed", zap.String("framework", b.name), zap.Error(err))
-			}
-		}
-		b.mu.Lock()
-		suppress := waiting == 0 && !b.suppressed
-		b.suppressed = b.suppressed || suppress
-		b.mu.Unlock()
-		if suppress {
-			if err := c.Suppress(ctx); err != nil && ctx.Err() == nil {
-				b.log.Warn("suppress failed", zap.String("framework", b.name), zap.Error(err))
-			}
-		}
+		b.send(ctx, c, launches, expired, waiting)
 		// Sleep until about the next token, or until offers arrive.
 		t := time.NewTimer(min(max(perTask, time.Millisecond), 100*time.Millisecond))
 		select {
