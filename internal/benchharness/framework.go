@@ -250,16 +250,17 @@ func terminal(s mesos.TaskState) bool {
 // 202 before handling its next event would, declines what it will not use
 // (for an hour once nothing waits) and suppresses once nothing waits.
 func (b *framework) send(ctx context.Context, c *scheduler.Client, launches []launchOn, declined []*mesos.OfferID, waiting int) {
-	refuse := &mesos.Filters{RefuseSeconds: proto.Float64(b.cfg.RefuseSeconds)}
+	leftover := &mesos.Filters{RefuseSeconds: proto.Float64(b.cfg.RefuseSeconds)}
 	for _, l := range launches {
 		b.calls <- struct{}{}
 		go func() {
 			defer func() { <-b.calls }()
-			if err := c.Launch(ctx, []*mesos.OfferID{l.offer}, l.tasks, refuse); err != nil {
+			if err := c.Launch(ctx, []*mesos.OfferID{l.offer}, l.tasks, leftover); err != nil {
 				b.failLaunch(l.tasks, err)
 			}
 		}()
 	}
+	refuse := leftover
 	if waiting == 0 {
 		refuse = &mesos.Filters{RefuseSeconds: proto.Float64(3600)}
 	}
