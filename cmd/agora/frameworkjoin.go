@@ -80,8 +80,7 @@ func joinedTLS(ctx context.Context, token, dir string, n frameworkNode, log *zap
 					client.Transport = toMaster
 				}
 			}
-			sc.HTTPClient = client
-			sc.Master = withHTTPS(sc.Master)
+			sc.HTTPClient = client // the SDK reaches its masters over https then
 		},
 	}
 	renewClient := &http.Client{Transport: toMaster, Timeout: 30 * time.Second}

@@ -127,8 +127,8 @@ func TestFrameworkJoinServesAndRenews(t *testing.T) {
 	tuned.MaxIdleConnsPerHost = 17
 	sc := scheduler.Config{Master: m.addr() + ",m2:5050", HTTPClient: &http.Client{Transport: tuned, Timeout: time.Minute}}
 	ft.scheduler(&sc)
-	if sc.Master != "https://"+m.addr()+",https://m2:5050" || sc.HTTPClient == nil || sc.HTTPClient.Timeout != time.Minute {
-		t.Errorf("scheduler config: master %q client %+v", sc.Master, sc.HTTPClient)
+	if eff := sc.WithDefaults(); eff.Master != "https://"+m.addr()+",https://m2:5050" || sc.HTTPClient == nil || sc.HTTPClient.Timeout != time.Minute {
+		t.Errorf("scheduler config: master %q client %+v", eff.Master, sc.HTTPClient)
 	}
 	if tr, ok := sc.HTTPClient.Transport.(*http.Transport); !ok || tr.MaxIdleConnsPerHost != 17 || tr.TLSClientConfig == nil || tr.TLSClientConfig.RootCAs == nil {
 		t.Errorf("scheduler transport: %+v", sc.HTTPClient.Transport)

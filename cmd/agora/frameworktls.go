@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -151,18 +150,6 @@ func (ft *frameworkTLS) withRenewal(run func(context.Context) error) func(contex
 		go func() { _ = ft.renewer.Run(ctx) }()
 		return run(ctx)
 	}
-}
-
-// withHTTPS gives https:// to the masters of a --master list that name
-// no scheme; zk:// URLs and explicit schemes are kept.
-func withHTTPS(masters string) string {
-	parts := strings.Split(masters, ",")
-	for i, p := range parts {
-		if p = strings.TrimSpace(p); p != "" && !strings.Contains(p, "://") {
-			parts[i] = "https://" + p
-		}
-	}
-	return strings.Join(parts, ",")
 }
 
 // chainSchedulerHooks applies first, then second (either may be nil).

@@ -116,6 +116,33 @@ func TestZKMasterFollowsDetectedLeader(t *testing.T) {
 	}
 }
 
+// A framework's own TLS transport makes a bare host:port master https, as
+// Config.TLS does; an explicit scheme is kept.
+func TestTLSTransportMakesMastersHTTPS(t *testing.T) {
+	tlsClient := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: x509.NewCertPool()}}}
+	for _, tc := range []struct {
+		client *http.Client
+		master string
+		want   []string
+	}{
+		{tlsClient, "m1:5050,http://m2:5050", []string{"https://m1:5050/api/v1/scheduler", "http://m2:5050/api/v1/scheduler"}},
+		{&http.Client{Transport: &http.Transport{}}, "m1:5050", []string{"http://m1:5050/api/v1/scheduler"}},
+	} {
+		cfg := Config{Master: tc.master, HTTPClient: tc.client}.WithDefaults()
+		masters, _, err := parseMasters(cfg.Master)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, u := range masters {
+			got = append(got, u.String())
+		}
+		if strings.Join(got, " ") != strings.Join(tc.want, " ") {
+			t.Errorf("masters %q: %v, want %v", tc.master, got, tc.want)
+		}
+	}
+}
+
 // A client configured for TLS reaches a leader found in ZooKeeper over
 // https, whether through Config.TLS or a TLS transport of its own.
 func TestZKMasterOverTLS(t *testing.T) {

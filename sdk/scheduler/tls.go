@@ -36,6 +36,10 @@ func (c Credential) String() string { return "{principal:" + c.Principal + " sec
 // applySecurity builds the HTTP client TLS and Credential ask for, over
 // base (nil: http.DefaultTransport), and the master list with https.
 func (c Config) applySecurity() (Config, error) {
+	if c.TLS == nil && c.HTTPClient != nil && speaksTLS(c.HTTPClient.Transport) {
+		// A TLS client of the framework's own: its masters are https too.
+		c.Master = withHTTPS(c.Master)
+	}
 	if c.TLS == nil && c.Credential == nil {
 		return c, nil
 	}
