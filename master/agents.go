@@ -96,8 +96,8 @@ func (m *Master) subscribeAgent(sub *agentpb.Call_Subscribe, remoteIP string) (*
 		a.reregisteredAt = now
 		m.log.Info("agent reregistered", zap.String("agent_id", id), zap.String("hostname", info.GetHostname()))
 	}
-	a.info = cloneAgentInfo(info, id)
-	a.total = resources.Clone(info.GetResources())
+	a.info = keptAgentInfo(info, id)
+	a.total = a.info.Resources
 	a.pid = "slave(1)@" + net.JoinHostPort(remoteIP, strconv.Itoa(int(info.GetPort())))
 	a.version = sub.GetVersion()
 	a.workDir = sub.GetWorkDir()

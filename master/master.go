@@ -35,13 +35,14 @@ var ErrStopped = errors.New("master is not running")
 
 // Master is the state-owning event loop.
 type Master struct {
-	cfg     Config
-	log     *zap.Logger
-	id      string
-	info    *mesos.MasterInfo
-	start   time.Time
-	reqs    chan func()
-	stopped chan struct{}
+	cfg      Config
+	interned resourceIntern // task records' resources (taskkeep.go)
+	log      *zap.Logger
+	id       string
+	info     *mesos.MasterInfo
+	start    time.Time
+	reqs     chan func()
+	stopped  chan struct{}
 
 	frameworks          map[string]*frameworkRecord
 	completedFrameworks []*frameworkRecord

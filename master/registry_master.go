@@ -79,7 +79,7 @@ func (m *Master) admitAgent(ctx context.Context, sub *agentpb.Call_Subscribe) er
 	if err != nil || gone {
 		return err
 	}
-	if err := m.ha.reg.Admit(ctx, cloneAgentInfo(info, info.GetId().GetValue())); err != nil {
+	if err := m.ha.reg.Admit(ctx, keptAgentInfo(info, info.GetId().GetValue())); err != nil {
 		return &Error{Kind: KindUnavailable, Msg: "could not record the agent in the registry: " + err.Error()}
 	}
 	return nil

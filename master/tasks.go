@@ -21,10 +21,9 @@ func (m *Master) updateTask(f *frameworkRecord, t *taskRecord, status *mesos.Tas
 	m.metrics.validStatusUpdates++
 	m.metrics.countState(status.GetState())
 	t.state = status.GetState()
-	// Full slice expression: appending never writes into an array a
-	// snapshot may still be reading.
-	t.statuses = append(t.statuses[:len(t.statuses):len(t.statuses)], status)
-	t.latest = status
+	kept := keptStatus(t, status)
+	t.statuses = appendStatus(t.statuses, kept)
+	t.latest = kept
 	f.taskChanged(t)
 	m.publishTaskUpdated(t, status)
 	if !cluster.IsTerminal(t.state) {
@@ -247,16 +246,18 @@ func taskRole(res []*mesos.Resource, f *frameworkRecord) string {
 
 // taskInfoFromTask rebuilds the launch description of a task reported by an
 // agent, for state endpoints.
-func taskInfoFromTask(t *mesos.Task) *mesos.TaskInfo {
-	return &mesos.TaskInfo{
-		Name:        t.Name,
+func taskInfoFromTask(t *mesos.Task, agentID *mesos.AgentID) *mesos.TaskInfo {
+	kept := &mesos.TaskInfo{
 		TaskId:      t.TaskId,
-		AgentId:     t.AgentId,
-		Resources:   t.Resources,
+		AgentId:     agentID,
 		Labels:      t.Labels,
 		Discovery:   t.Discovery,
 		Container:   t.Container,
 		HealthCheck: t.HealthCheck,
 		KillPolicy:  t.KillPolicy,
 	}
+	if t.User != nil {
+		kept.Command = &mesos.CommandInfo{User: t.User}
+	}
+	return kept
 }

@@ -46,7 +46,7 @@ func runBench(ctx context.Context, args []string) error {
 	cfg.SampleInterval = time.Second
 	fs.Var(duration.Value{D: &cfg.SampleInterval}, "sample_interval", "how often the master's /metrics/snapshot is read during launches (each read costs the master a walk over all agents and tasks)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process to the file")
-	memProfile := fs.String("memprofile", "", "write a heap profile of this process to the file at the end")
+	memProfile := fs.String("memprofile", "", "write a heap profile of this process to the file once every task runs, before the teardown")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	logLevel := fs.String("logging_level", "WARNING", "log level: DEBUG, INFO, WARNING or ERROR")
 	if err := fs.Parse(args); err != nil {
@@ -97,11 +97,14 @@ func runBench(ctx context.Context, args []string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	res, runErr := benchharness.Run(ctx, cfg)
+	var profileErr error
 	if *memProfile != "" {
-		if err := writeHeapProfile(*memProfile); err != nil {
-			return err
-		}
+		// Taken with every task running, before the teardown kills them.
+		cfg.BeforeTeardown = func() { profileErr = writeHeapProfile(*memProfile) }
+	}
+	res, runErr := benchharness.Run(ctx, cfg)
+	if profileErr != nil {
+		return profileErr
 	}
 	if *asJSON {
 		enc := json.NewEncoder(os.Stdout)

@@ -77,6 +77,9 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		_ = waitFor(ctx, 10*time.Second, func() bool { return fleet.Stats().UpdatesPending() == 0 })
 	}
 	res.Sim = fleet.Stats()
+	if cfg.BeforeTeardown != nil {
+		cfg.BeforeTeardown()
+	}
 	teardown(fws, log)
 	return res, runErr
 }

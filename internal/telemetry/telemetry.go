@@ -10,6 +10,7 @@ package telemetry
 import (
 	"context"
 	"net/http"
+	"regexp"
 	"strings"
 	"time"
 
@@ -51,10 +52,15 @@ func PromName(mesosName string) string {
 }
 
 // NewRegistry returns a fresh registry with the Go runtime and process
-// collectors and cs.
+// collectors and cs. Besides the classic memstats, the Go collector exports
+// the live heap after the last collection (go_gc_heap_live_bytes) and the
+// GC's targets, which tell an operator how much of the resident set is the
+// collector's headroom rather than state.
 func NewRegistry(cs ...prometheus.Collector) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	goCollector := collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(
+		collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/gc/(heap/live|heap/goal|gogc|gomemlimit):`)}))
+	reg.MustRegister(goCollector, collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(cs...)
 	return reg
 }

@@ -1,0 +1,153 @@
+package master
+
+import (
+	"weak"
+
+	"google.golang.org/protobuf/proto"
+
+	mesos "github.com/agoraproject/agora/proto/mesos/v1"
+)
+
+// What the master keeps of a task is a small part of what it was told:
+// a cluster of 100,000 tasks keeps 100,000 of these, so the part matters
+// more than the copying it takes to cut it out.
+
+// keptTaskInfo is the part of a launched TaskInfo the master keeps: what
+// the task's views render (labels, discovery, container, health check,
+// kill policy, the command's user, the executor) and the IDs its stored
+// statuses share. The command line, the resources (the record keeps them
+// in allocated form), the data and the rest go with the ACCEPT.
+func keptTaskInfo(t *mesos.TaskInfo, agentID *mesos.AgentID) *mesos.TaskInfo {
+	kept := &mesos.TaskInfo{
+		TaskId:      t.TaskId,
+		AgentId:     agentID,
+		Executor:    t.Executor,
+		Labels:      t.Labels,
+		Discovery:   t.Discovery,
+		Container:   t.Container,
+		HealthCheck: t.HealthCheck,
+		KillPolicy:  t.KillPolicy,
+	}
+	if c := t.GetCommand(); c != nil && c.User != nil {
+		kept.Command = &mesos.CommandInfo{User: c.User}
+	}
+	return kept
+}
+
+// keptStatus is the copy of a status the master keeps in a task's history:
+// without the data, which frameworks may fill with anything and which no
+// view renders (as Mesos clears it), and sharing the task's, agent's and
+// executor's ID messages with the record instead of one set per status.
+// The status itself goes to the framework as received.
+func keptStatus(t *taskRecord, s *mesos.TaskStatus) *mesos.TaskStatus {
+	kept := &mesos.TaskStatus{
+		TaskId:          sameTaskID(t.info.GetTaskId(), s.TaskId),
+		State:           s.State,
+		Message:         s.Message,
+		Source:          s.Source,
+		Reason:          s.Reason,
+		AgentId:         sameAgentID(t.info.GetAgentId(), s.AgentId),
+		ExecutorId:      sameExecutorID(t.info.GetExecutor().GetExecutorId(), s.ExecutorId),
+		Timestamp:       s.Timestamp,
+		Uuid:            s.Uuid,
+		Healthy:         s.Healthy,
+		CheckStatus:     s.CheckStatus,
+		Labels:          s.Labels,
+		ContainerStatus: s.ContainerStatus,
+		UnreachableTime: s.UnreachableTime,
+		Limitation:      s.Limitation,
+	}
+	return kept
+}
+
+func sameTaskID(shared, own *mesos.TaskID) *mesos.TaskID {
+	if shared != nil && own != nil && shared.GetValue() == own.GetValue() {
+		return shared
+	}
+	return own
+}
+
+func sameAgentID(shared, own *mesos.AgentID) *mesos.AgentID {
+	if shared != nil && own != nil && shared.GetValue() == own.GetValue() {
+		return shared
+	}
+	return own
+}
+
+func sameExecutorID(shared, own *mesos.ExecutorID) *mesos.ExecutorID {
+	if shared != nil && own != nil && shared.GetValue() == own.GetValue() {
+		return shared
+	}
+	return own
+}
+
+// appendStatus adds a status to a task's history. A status in the same
+// state as the last one replaces it, as in Mesos: health and check updates
+// of a long-running task would otherwise grow its history without bound.
+// The history is never written in place, because snapshots share it.
+func appendStatus(history []*mesos.TaskStatus, s *mesos.TaskStatus) []*mesos.TaskStatus {
+	n := len(history)
+	if n > 0 && history[n-1].GetState() == s.GetState() {
+		n--
+	}
+	return append(history[:n:n], s)
+}
+
+// resourceIntern shares equal Resource messages between task records:
+// tasks of one application ask for the same cpus and mem, and each
+// allocated Resource costs a few hundred bytes. Kept resources are never
+// modified, so sharing them is safe; entries are weak, so a message no
+// record uses any more is collected. Owned by the event loop.
+type resourceIntern struct {
+	byKey   map[string]weak.Pointer[mesos.Resource]
+	sweepAt int
+	buf     []byte
+}
+
+// internSweepMin is the table size below which dead entries are left.
+const internSweepMin = 1024
+
+// list returns res with each message replaced by its shared equal, in a
+// new slice (res itself may be the framework's).
+func (r *resourceIntern) list(res []*mesos.Resource) []*mesos.Resource {
+	if len(res) == 0 {
+		return res
+	}
+	out := make([]*mesos.Resource, len(res))
+	for i, x := range res {
+		out[i] = r.one(x)
+	}
+	return out
+}
+
+func (r *resourceIntern) one(x *mesos.Resource) *mesos.Resource {
+	b, err := proto.MarshalOptions{Deterministic: true}.MarshalAppend(r.buf[:0], x)
+	if err != nil {
+		return x
+	}
+	r.buf = b
+	if w, ok := r.byKey[string(b)]; ok {
+		if shared := w.Value(); shared != nil {
+			return shared
+		}
+	}
+	if r.byKey == nil {
+		r.byKey = make(map[string]weak.Pointer[mesos.Resource])
+	}
+	if len(r.byKey) >= r.sweepAt {
+		r.sweep()
+	}
+	r.byKey[string(b)] = weak.Make(x)
+	return x
+}
+
+// sweep drops the entries whose message was collected. It runs when the
+// table doubled since the last sweep, so its cost per entry is constant.
+func (r *resourceIntern) sweep() {
+	for k, w := range r.byKey {
+		if w.Value() == nil {
+			delete(r.byKey, k)
+		}
+	}
+	r.sweepAt = max(2*len(r.byKey), internSweepMin)
+}
