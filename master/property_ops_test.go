@@ -141,7 +141,9 @@ func (s *sim) reregister(a *simAgent, forgetOne bool) {
 	for _, f := range s.st.Frameworks {
 		for _, tk := range f.Tasks {
 			if tk.AgentID == a.stream.AgentID {
-				tasks = append(tasks, reported(f.ID, tk.Info, mesos.TaskState_TASK_RUNNING))
+				info := &mesos.TaskInfo{Name: strPtr(tk.Name), TaskId: &mesos.TaskID{Value: strPtr(tk.ID)},
+					AgentId: &mesos.AgentID{Value: strPtr(tk.AgentID)}, Resources: resources.StripAllocation(tk.Resources)}
+				tasks = append(tasks, reported(f.ID, info, mesos.TaskState_TASK_RUNNING))
 			}
 		}
 	}

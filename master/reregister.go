@@ -43,15 +43,13 @@ func (m *Master) reconcileAgentTasks(a *agentRecord, sub *agentpb.Call_Subscribe
 		}
 		tr := &taskRecord{
 			id: key.task, name: t.GetName(), frameworkID: f.id, agentID: a.id,
-			executorID: t.GetExecutorId().GetValue(), info: taskInfoFromTask(t, a.info.GetId()), state: t.GetState(),
+			executorID: t.GetExecutorId().GetValue(), info: taskInfoFromTask(t), state: t.GetState(),
 		}
 		tr.role = taskRole(t.GetResources(), f)
 		tr.resources = m.interned.list(resources.AllocateTo(resources.StripAllocation(t.GetResources()), tr.role))
+		tr.taskIDMsg = t.TaskId
 		for _, s := range t.GetStatuses() {
-			tr.statuses = appendStatus(tr.statuses, keptStatus(tr, s))
-		}
-		if n := len(tr.statuses); n > 0 {
-			tr.latest = tr.statuses[n-1]
+			tr.statuses = appendStatus(tr.statuses, keptStatus(tr, s, a.info.GetId()))
 		}
 		if cluster.IsTerminal(tr.state) {
 			// Ended while the master was away; its terminal update is still

@@ -204,7 +204,7 @@ func frameworkView(f *frameworkRecord, offers []OfferView) FrameworkView {
 // currentView is the task's view, made anew only when the task changed
 // since the last copy: the loop's share of a read is a pointer per task.
 func (t *taskRecord) currentView() *TaskView {
-	key := TaskKey{rec: t, state: t.state, statuses: len(t.statuses), last: t.latest}
+	key := TaskKey{rec: t, state: t.state, statuses: len(t.statuses), last: t.latest()}
 	if v := t.view; v != nil && v.Key == key && sameSlice(v.executorResources, t.executorResources) {
 		return v
 	}
@@ -222,7 +222,7 @@ func taskView(t *taskRecord) TaskView {
 		ID: t.id, Name: t.name, FrameworkID: t.frameworkID, AgentID: t.agentID, ExecutorID: t.executorID,
 		Role: t.role, State: t.state, Resources: t.resources, Statuses: t.statuses, Info: t.info,
 		executorResources: t.executorResources,
-		Key:               TaskKey{rec: t, state: t.state, statuses: len(t.statuses), last: t.latest},
+		Key:               TaskKey{rec: t, state: t.state, statuses: len(t.statuses), last: t.latest()},
 		enc:               &Encodings{},
 	}
 }

@@ -14,13 +14,11 @@ import (
 
 // keptTaskInfo is the part of a launched TaskInfo the master keeps: what
 // the task's views render (labels, discovery, container, health check,
-// kill policy, the command's user, the executor) and the IDs its stored
-// statuses share. The command line, the resources (the record keeps them
-// in allocated form), the data and the rest go with the ACCEPT.
-func keptTaskInfo(t *mesos.TaskInfo, agentID *mesos.AgentID) *mesos.TaskInfo {
+// kill policy, the command's user) and the executor. The command line, the
+// resources (the record keeps them in allocated form), the data and the
+// rest go with the ACCEPT. A task with none of those shares noTaskInfo.
+func keptTaskInfo(t *mesos.TaskInfo) *mesos.TaskInfo {
 	kept := &mesos.TaskInfo{
-		TaskId:      t.TaskId,
-		AgentId:     agentID,
 		Executor:    t.Executor,
 		Labels:      t.Labels,
 		Discovery:   t.Discovery,
@@ -31,22 +29,51 @@ func keptTaskInfo(t *mesos.TaskInfo, agentID *mesos.AgentID) *mesos.TaskInfo {
 	if c := t.GetCommand(); c != nil && c.User != nil {
 		kept.Command = &mesos.CommandInfo{User: c.User}
 	}
+	return orNoTaskInfo(kept)
+}
+
+// taskInfoFromTask is keptTaskInfo for a task a reregistering agent
+// reports, which comes as a Task rather than a TaskInfo.
+func taskInfoFromTask(t *mesos.Task) *mesos.TaskInfo {
+	kept := &mesos.TaskInfo{
+		Labels:      t.Labels,
+		Discovery:   t.Discovery,
+		Container:   t.Container,
+		HealthCheck: t.HealthCheck,
+		KillPolicy:  t.KillPolicy,
+	}
+	if t.User != nil {
+		kept.Command = &mesos.CommandInfo{User: t.User}
+	}
+	return orNoTaskInfo(kept)
+}
+
+// noTaskInfo is the kept info of tasks with nothing to keep. Like every
+// kept message it is never modified.
+var noTaskInfo = &mesos.TaskInfo{}
+
+func orNoTaskInfo(kept *mesos.TaskInfo) *mesos.TaskInfo {
+	if kept.Executor == nil && kept.Labels == nil && kept.Discovery == nil && kept.Container == nil &&
+		kept.HealthCheck == nil && kept.KillPolicy == nil && kept.Command == nil {
+		return noTaskInfo
+	}
 	return kept
 }
 
 // keptStatus is the copy of a status the master keeps in a task's history:
 // without the data, which frameworks may fill with anything and which no
 // view renders (as Mesos clears it), and sharing the task's, agent's and
-// executor's ID messages with the record instead of one set per status.
-// The status itself goes to the framework as received.
-func keptStatus(t *taskRecord, s *mesos.TaskStatus) *mesos.TaskStatus {
-	kept := &mesos.TaskStatus{
-		TaskId:          sameTaskID(t.info.GetTaskId(), s.TaskId),
+// executor's ID messages with the records instead of one set per status.
+// The status itself goes to the framework as received. agentID is the
+// agent's ID message, nil when the agent is gone.
+func keptStatus(t *taskRecord, s *mesos.TaskStatus, agentID *mesos.AgentID) *mesos.TaskStatus {
+	return &mesos.TaskStatus{
+		TaskId:          sameTaskID(t.taskIDMsg, s.TaskId),
 		State:           s.State,
 		Message:         s.Message,
 		Source:          s.Source,
 		Reason:          s.Reason,
-		AgentId:         sameAgentID(t.info.GetAgentId(), s.AgentId),
+		AgentId:         sameAgentID(agentID, s.AgentId),
 		ExecutorId:      sameExecutorID(t.info.GetExecutor().GetExecutorId(), s.ExecutorId),
 		Timestamp:       s.Timestamp,
 		Uuid:            s.Uuid,
@@ -57,7 +84,6 @@ func keptStatus(t *taskRecord, s *mesos.TaskStatus) *mesos.TaskStatus {
 		UnreachableTime: s.UnreachableTime,
 		Limitation:      s.Limitation,
 	}
-	return kept
 }
 
 func sameTaskID(shared, own *mesos.TaskID) *mesos.TaskID {

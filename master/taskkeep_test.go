@@ -69,8 +69,11 @@ func TestKeptTaskRendersWhatItWasLaunchedWith(t *testing.T) {
 	if len(t2.Statuses) != 2 || t2.Statuses[0].GetState() != mesos.TaskState_TASK_STARTING {
 		t.Errorf("t2 statuses = %v, want STARTING then RUNNING", t2.Statuses)
 	}
-	if t1.Statuses[0].TaskId != t1.Info.TaskId {
-		t.Error("a kept status carries its own copy of the task ID")
+	if t2.Statuses[0].TaskId != t2.Statuses[1].TaskId || t2.Statuses[0].AgentId != t2.Statuses[1].AgentId {
+		t.Error("each kept status carries its own copy of the task's and agent's IDs")
+	}
+	if t2.Info != noTaskInfo {
+		t.Errorf("a task with nothing to render keeps an info of its own: %v", t2.Info)
 	}
 	for i := range t1.Resources {
 		if t1.Resources[i] != t2.Resources[i] {

@@ -21,9 +21,8 @@ func (m *Master) updateTask(f *frameworkRecord, t *taskRecord, status *mesos.Tas
 	m.metrics.validStatusUpdates++
 	m.metrics.countState(status.GetState())
 	t.state = status.GetState()
-	kept := keptStatus(t, status)
-	t.statuses = appendStatus(t.statuses, kept)
-	t.latest = kept
+	a := m.agents[t.agentID]
+	t.statuses = appendStatus(t.statuses, keptStatus(t, status, a.agentIDMsg()))
 	f.taskChanged(t)
 	m.publishTaskUpdated(t, status)
 	if !cluster.IsTerminal(t.state) {
@@ -39,7 +38,6 @@ func (m *Master) updateTask(f *frameworkRecord, t *taskRecord, status *mesos.Tas
 		}
 		t.executorResources = nil
 	}
-	a := m.agents[t.agentID]
 	if recover && a != nil && a.state != agentUnreachable {
 		m.alloc.Recover(f.id, t.agentID, release, 0, m.cfg.Clock.Now())
 		m.dirtyAgents[t.agentID] = struct{}{}
@@ -161,8 +159,8 @@ func (m *Master) kill(f *frameworkRecord, k *scheduler.Call_Kill) {
 // that are not partition-aware.
 func (m *Master) unknownTaskStatus(f *frameworkRecord, taskID, agentID string) *mesos.TaskStatus {
 	for _, t := range f.completed {
-		if t.id == taskID && t.latest != nil {
-			return reconciled(t.latest)
+		if t.id == taskID && t.latest() != nil {
+			return reconciled(t.latest())
 		}
 	}
 	state, msg := mesos.TaskState_TASK_UNKNOWN, "Reconciliation: Task is unknown"
@@ -225,8 +223,8 @@ func (m *Master) reconcile(f *frameworkRecord, r *scheduler.Call_Reconcile) {
 }
 
 func (m *Master) latestOf(t *taskRecord) *mesos.TaskStatus {
-	if t.latest != nil {
-		return t.latest
+	if latest := t.latest(); latest != nil {
+		return latest
 	}
 	return m.masterStatus(t, t.state, mesos.TaskStatus_REASON_RECONCILIATION, "")
 }
@@ -242,22 +240,4 @@ func taskRole(res []*mesos.Resource, f *frameworkRecord) string {
 		return f.roles[0]
 	}
 	return "*"
-}
-
-// taskInfoFromTask rebuilds the launch description of a task reported by an
-// agent, for state endpoints.
-func taskInfoFromTask(t *mesos.Task, agentID *mesos.AgentID) *mesos.TaskInfo {
-	kept := &mesos.TaskInfo{
-		TaskId:      t.TaskId,
-		AgentId:     agentID,
-		Labels:      t.Labels,
-		Discovery:   t.Discovery,
-		Container:   t.Container,
-		HealthCheck: t.HealthCheck,
-		KillPolicy:  t.KillPolicy,
-	}
-	if t.User != nil {
-		kept.Command = &mesos.CommandInfo{User: t.User}
-	}
-	return kept
 }
