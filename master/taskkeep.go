@@ -67,14 +67,18 @@ func orNoTaskInfo(kept *mesos.TaskInfo) *mesos.TaskInfo {
 // The status itself goes to the framework as received. agentID is the
 // agent's ID message, nil when the agent is gone.
 func keptStatus(t *taskRecord, s *mesos.TaskStatus, agentID *mesos.AgentID) *mesos.TaskStatus {
+	executorID := t.info.GetExecutor().GetExecutorId()
+	if last := t.latest(); executorID == nil && last != nil {
+		executorID = last.ExecutorId
+	}
 	return &mesos.TaskStatus{
 		TaskId:          sameTaskID(t.taskIDMsg, s.TaskId),
-		State:           s.State,
+		State:           sharedEnum(statePtrs, s.State),
 		Message:         s.Message,
-		Source:          s.Source,
-		Reason:          s.Reason,
+		Source:          sharedEnum(sourcePtrs, s.Source),
+		Reason:          sharedEnum(reasonPtrs, s.Reason),
 		AgentId:         sameAgentID(agentID, s.AgentId),
-		ExecutorId:      sameExecutorID(t.info.GetExecutor().GetExecutorId(), s.ExecutorId),
+		ExecutorId:      sameExecutorID(executorID, s.ExecutorId),
 		Timestamp:       s.Timestamp,
 		Uuid:            s.Uuid,
 		Healthy:         s.Healthy,
@@ -84,6 +88,36 @@ func keptStatus(t *taskRecord, s *mesos.TaskStatus, agentID *mesos.AgentID) *mes
 		UnreachableTime: s.UnreachableTime,
 		Limitation:      s.Limitation,
 	}
+}
+
+// Kept statuses point at one shared value per enum value rather than at
+// the decoder's own: that is three fewer small objects per status for the
+// collector, and readers encoding 100,000 tasks find them in cache.
+var (
+	statePtrs  = enumPtrs[mesos.TaskState](mesos.TaskState_name)
+	sourcePtrs = enumPtrs[mesos.TaskStatus_Source](mesos.TaskStatus_Source_name)
+	reasonPtrs = enumPtrs[mesos.TaskStatus_Reason](mesos.TaskStatus_Reason_name)
+)
+
+func enumPtrs[E ~int32](names map[int32]string) map[E]*E {
+	ptrs := make(map[E]*E, len(names))
+	for v := range names {
+		e := E(v)
+		ptrs[e] = &e
+	}
+	return ptrs
+}
+
+// sharedEnum is the shared pointer to *p's value (p itself for a value
+// the table does not know).
+func sharedEnum[E ~int32](table map[E]*E, p *E) *E {
+	if p == nil {
+		return nil
+	}
+	if shared, ok := table[*p]; ok {
+		return shared
+	}
+	return p
 }
 
 func sameTaskID(shared, own *mesos.TaskID) *mesos.TaskID {

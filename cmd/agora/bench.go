@@ -45,6 +45,7 @@ func runBench(ctx context.Context, args []string) error {
 	fs.Var(duration.Value{D: &cfg.RunTimeout}, "timeout", "bound on the launch phase")
 	cfg.SampleInterval = time.Second
 	fs.Var(duration.Value{D: &cfg.SampleInterval}, "sample_interval", "how often the master's /metrics/snapshot is read during launches (each read costs the master a walk over all agents and tasks)")
+	fs.IntVar(&cfg.StateReads, "state_reads", 0, "once every task runs, read /master/state and GET_STATE (JSON, protobuf) once cold and then this many times")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process to the file")
 	memProfile := fs.String("memprofile", "", "write a heap profile of this process to the file once every task runs, before the teardown")
 	asJSON := fs.Bool("json", false, "print the result as JSON")

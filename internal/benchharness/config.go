@@ -46,6 +46,10 @@ type Config struct {
 	// the launch phase (default 1 s). Each read costs the master a walk
 	// over every agent and task in its event loop.
 	SampleInterval time.Duration
+	// StateReads, if positive, makes the run read the master's state once
+	// every task runs: each kind once cold and then this many times
+	// (Result.StateReads).
+	StateReads int
 	// BeforeTeardown, if set, runs once the memory figures are taken and
 	// before the frameworks are torn down: the state they describe (a heap
 	// profile taken at the end would see the teardown's kills instead).

@@ -49,6 +49,9 @@ type Result struct {
 	// States counts the first RUNNING and the terminal update of each task.
 	States map[string]int
 	Sim    sim.Stats
+	// StateReads are the state reads of the loaded master, with
+	// Config.StateReads.
+	StateReads []StateRead
 }
 
 // Format prints r for a human, one figure a line.
@@ -75,6 +78,9 @@ func (r Result) Format(w io.Writer) {
 	s := r.Sim
 	fmt.Fprintf(w, "agents' updates:   %d sent, %d resent, %d acknowledged, %d pending; %d call errors, %d stream failures\n",
 		s.UpdatesSent, s.UpdatesResent, s.Acks, s.UpdatesPending(), s.CallErrors, s.StreamFailures)
+	for _, sr := range r.StateReads {
+		fmt.Fprintf(w, "state read:        %-19s cold %v  steady %v  (%s)\n", sr.Name, ms(sr.Cold), ms(sr.Steady), mib(float64(sr.ResponseBytes)))
+	}
 }
 
 func ms(d time.Duration) string {

@@ -77,6 +77,9 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		_ = waitFor(ctx, 10*time.Second, func() bool { return fleet.Stats().UpdatesPending() == 0 })
 	}
 	res.Sim = fleet.Stats()
+	if cfg.StateReads > 0 && runErr == nil {
+		res.StateReads, runErr = readStates(ctx, http.DefaultClient, cfg.Master, cfg.StateReads)
+	}
 	if cfg.BeforeTeardown != nil {
 		cfg.BeforeTeardown()
 	}
