@@ -78,6 +78,9 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	}
 	res.Sim = fleet.Stats()
 	if cfg.StateReads > 0 && runErr == nil {
+		// Read a settled cluster: the launch burst's last updates and
+		// acknowledgements are still on their way.
+		_ = waitFor(ctx, 30*time.Second, func() bool { return fleet.Stats().UpdatesPending() == 0 })
 		res.StateReads, runErr = readStates(ctx, http.DefaultClient, cfg.Master, cfg.StateReads)
 	}
 	if cfg.BeforeTeardown != nil {
