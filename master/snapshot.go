@@ -86,8 +86,9 @@ type TaskView struct {
 
 // TaskKey identifies what a TaskView renders: the task it was copied from
 // and the parts of the task that change over its life (state and status
-// history, which only grows). Views with equal keys render alike. Keys
-// are comparable and opaque.
+// history, which grows or has its last status replaced by a new one in the
+// same state: its length and last status tell every version apart). Views
+// with equal keys render alike. Keys are comparable and opaque.
 type TaskKey struct {
 	rec      *taskRecord // identity only: never read off the loop
 	state    mesos.TaskState
