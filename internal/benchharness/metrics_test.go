@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The master's figures come from its Prometheus /metrics: CPU, heap (live
@@ -53,5 +54,21 @@ func TestFormatPrintsMemory(t *testing.T) {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("missing %q in:\n%s", want, b.String())
 		}
+	}
+}
+
+func TestFormatSaysWhenRegistrationDidNotComplete(t *testing.T) {
+	r := Result{Agents: 10}
+	r.Sim.Subscribed = 7
+	var b bytes.Buffer
+	r.Format(&b)
+	if want := "registration:      not completed (7 agents subscribed)"; !strings.Contains(b.String(), want) {
+		t.Errorf("missing %q in:\n%s", want, b.String())
+	}
+	r.Register = 2 * time.Second
+	b.Reset()
+	r.Format(&b)
+	if want := "registration:      2s for 10 agents (5 agents/s)"; !strings.Contains(b.String(), want) {
+		t.Errorf("missing %q in:\n%s", want, b.String())
 	}
 }

@@ -57,7 +57,11 @@ type Result struct {
 // Format prints r for a human, one figure a line.
 func (r Result) Format(w io.Writer) {
 	fmt.Fprintf(w, "agents %d, frameworks %d, tasks %d\n", r.Agents, r.Frameworks, r.Tasks)
-	fmt.Fprintf(w, "registration:      %v for %d agents (%.0f agents/s)\n", r.Register.Round(time.Millisecond), r.Agents, float64(r.Agents)/max(r.Register.Seconds(), 1e-9))
+	if r.Register > 0 {
+		fmt.Fprintf(w, "registration:      %v for %d agents (%.0f agents/s)\n", r.Register.Round(time.Millisecond), r.Agents, float64(r.Agents)/r.Register.Seconds())
+	} else {
+		fmt.Fprintf(w, "registration:      not completed (%d agents subscribed)\n", r.Sim.Subscribed)
+	}
 	fmt.Fprintf(w, "throughput:        %.0f tasks/s (%d RUNNING of %d launched in %v)\n", r.TasksPerSecond, r.Running, r.Launched, r.Elapsed.Round(time.Millisecond))
 	fmt.Fprintf(w, "launch→RUNNING:    p50 %v  p90 %v  p99 %v  max %v\n", ms(r.Latency.P50), ms(r.Latency.P90), ms(r.Latency.P99), ms(r.Latency.Max))
 	fmt.Fprintf(w, "allocation cycle:  mean %v over %d runs; sampled p50 %v  p99 %v  max %v\n", ms(r.AllocationMean), r.AllocationRuns, ms(r.Allocation.P50), ms(r.Allocation.P99), ms(r.Allocation.Max))
