@@ -202,10 +202,15 @@ func frameworkView(f *frameworkRecord, offers []OfferView) FrameworkView {
 	return v
 }
 
+// key is the TaskKey of the task as it is now.
+func (t *taskRecord) key() TaskKey {
+	return TaskKey{rec: t, state: t.state, statuses: len(t.statuses), last: t.latest()}
+}
+
 // currentView is the task's view, made anew only when the task changed
 // since the last copy: the loop's share of a read is a pointer per task.
 func (t *taskRecord) currentView() *TaskView {
-	key := TaskKey{rec: t, state: t.state, statuses: len(t.statuses), last: t.latest()}
+	key := t.key()
 	if v := t.view; v != nil && v.Key == key && sameSlice(v.executorResources, t.executorResources) {
 		return v
 	}
@@ -223,7 +228,7 @@ func taskView(t *taskRecord) TaskView {
 		ID: t.id, Name: t.name, FrameworkID: t.frameworkID, AgentID: t.agentID, ExecutorID: t.executorID,
 		Role: t.role, State: t.state, Resources: t.resources, Statuses: t.statuses, Info: t.info,
 		executorResources: t.executorResources,
-		Key:               TaskKey{rec: t, state: t.state, statuses: len(t.statuses), last: t.latest()},
+		Key:               t.key(),
 		enc:               &Encodings{},
 	}
 }

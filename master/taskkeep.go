@@ -72,13 +72,13 @@ func keptStatus(t *taskRecord, s *mesos.TaskStatus, agentID *mesos.AgentID) *mes
 		executorID = last.ExecutorId
 	}
 	return &mesos.TaskStatus{
-		TaskId:          sameTaskID(t.taskIDMsg, s.TaskId),
+		TaskId:          sameID(t.taskIDMsg, s.TaskId),
 		State:           sharedEnum(statePtrs, s.State),
 		Message:         s.Message,
 		Source:          sharedEnum(sourcePtrs, s.Source),
 		Reason:          sharedEnum(reasonPtrs, s.Reason),
-		AgentId:         sameAgentID(agentID, s.AgentId),
-		ExecutorId:      sameExecutorID(executorID, s.ExecutorId),
+		AgentId:         sameID(agentID, s.AgentId),
+		ExecutorId:      sameID(executorID, s.ExecutorId),
 		Timestamp:       s.Timestamp,
 		Uuid:            s.Uuid,
 		Healthy:         s.Healthy,
@@ -120,21 +120,12 @@ func sharedEnum[E ~int32](table map[E]*E, p *E) *E {
 	return p
 }
 
-func sameTaskID(shared, own *mesos.TaskID) *mesos.TaskID {
-	if shared != nil && own != nil && shared.GetValue() == own.GetValue() {
-		return shared
-	}
-	return own
-}
-
-func sameAgentID(shared, own *mesos.AgentID) *mesos.AgentID {
-	if shared != nil && own != nil && shared.GetValue() == own.GetValue() {
-		return shared
-	}
-	return own
-}
-
-func sameExecutorID(shared, own *mesos.ExecutorID) *mesos.ExecutorID {
+// sameID is shared when it names the same ID as own, else own: the ID
+// messages (TaskID, AgentID, ExecutorID) a kept status can share.
+func sameID[P interface {
+	*M
+	GetValue() string
+}, M any](shared, own P) P {
 	if shared != nil && own != nil && shared.GetValue() == own.GetValue() {
 		return shared
 	}

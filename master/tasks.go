@@ -159,8 +159,8 @@ func (m *Master) kill(f *frameworkRecord, k *scheduler.Call_Kill) {
 // that are not partition-aware.
 func (m *Master) unknownTaskStatus(f *frameworkRecord, taskID, agentID string) *mesos.TaskStatus {
 	for _, t := range f.completed {
-		if t.id == taskID && t.latest() != nil {
-			return reconciled(t.latest())
+		if latest := t.latest(); t.id == taskID && latest != nil {
+			return reconciled(latest)
 		}
 	}
 	state, msg := mesos.TaskState_TASK_UNKNOWN, "Reconciliation: Task is unknown"
