@@ -343,7 +343,7 @@ func (m *Master) validateTask(f *frameworkRecord, a *agentRecord, t *mesos.TaskI
 func (m *Master) addTask(f *frameworkRecord, a *agentRecord, t *mesos.TaskInfo, res []*mesos.Resource, role, executorID string) *taskRecord {
 	tr := &taskRecord{
 		id: t.GetTaskId().GetValue(), name: t.GetName(), frameworkID: f.id, agentID: a.id,
-		executorID: executorID, role: role, info: keptTaskInfo(t), taskIDMsg: t.TaskId, resources: m.interned.list(res),
+		executorID: executorID, role: role, info: keptTaskInfo(t), resources: m.interned.list(res),
 		state: mesos.TaskState_TASK_STAGING,
 	}
 	f.tasks[tr.id] = tr

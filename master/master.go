@@ -266,6 +266,7 @@ func (m *Master) tick(now time.Time) {
 	}
 	m.pingAgents(now)
 	m.expireOffers(now)
+	m.alloc.ExpireFilters(now)
 	m.expireFrameworks(now)
 	m.registryTick(now)
 }

@@ -156,11 +156,11 @@ func OperatorTasks(s *State) *masterpb.Response_GetTasks {
 func TaskProto(t *TaskView) *mesos.Task { return taskViewProto(t) }
 
 func taskViewProto(t *TaskView) *mesos.Task {
-	return taskProto(t.ID, t.Name, t.FrameworkID, t.AgentID, t.ExecutorID, t.State, t.Resources, t.Statuses, t.Info)
+	return taskProto(t.ID, t.Name, t.FrameworkID, t.AgentID, t.ExecutorID, t.State, t.Resources, StatusProtos(t.Statuses, t.IDs()), t.Info)
 }
 
 func taskRecordProto(t *taskRecord) *mesos.Task {
-	return taskProto(t.id, t.name, t.frameworkID, t.agentID, t.executorID, t.state, t.resources, t.statuses, t.info)
+	return taskProto(t.id, t.name, t.frameworkID, t.agentID, t.executorID, t.state, t.resources, StatusProtos(t.statuses, t.ids()), t.info)
 }
 
 // taskProto builds a Task as Mesos's master reports it. Every pointer it

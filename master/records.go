@@ -78,21 +78,12 @@ type agentRecord struct {
 	executors map[executorKey]*executorRecord
 }
 
-// agentIDMsg is the agent's ID message, which its tasks' kept statuses
-// share; nil for a nil record.
-func (a *agentRecord) agentIDMsg() *mesos.AgentID {
-	if a == nil {
-		return nil
-	}
-	return a.info.GetId()
-}
-
 type taskKey struct{ framework, task string }
 
 // latest is the task's last kept status, or nil.
-func (t *taskRecord) latest() *mesos.TaskStatus {
+func (t *taskRecord) latest() *KeptStatus {
 	if n := len(t.statuses); n > 0 {
-		return t.statuses[n-1]
+		return &t.statuses[n-1]
 	}
 	return nil
 }
@@ -113,9 +104,7 @@ type taskRecord struct {
 	executorResources []*mesos.Resource
 	state             mesos.TaskState
 	// statuses is the task's history as kept (taskkeep.go), latest last.
-	statuses []*mesos.TaskStatus
-	// taskIDMsg is the task ID message the kept statuses share.
-	taskIDMsg *mesos.TaskID
+	statuses []KeptStatus
 	// view is the task as the last State copied it, shared with readers
 	// and never modified; it is replaced when the task has changed
 	// (snapshot.go).

@@ -43,12 +43,12 @@ func (m *Master) reconcileAgentTasks(a *agentRecord, sub *agentpb.Call_Subscribe
 		}
 		tr := &taskRecord{
 			id: key.task, name: t.GetName(), frameworkID: f.id, agentID: a.id,
-			executorID: t.GetExecutorId().GetValue(), info: taskInfoFromTask(t), taskIDMsg: t.TaskId, state: t.GetState(),
+			executorID: t.GetExecutorId().GetValue(), info: taskInfoFromTask(t), state: t.GetState(),
 		}
 		tr.role = taskRole(t.GetResources(), f)
 		tr.resources = m.interned.list(resources.AllocateTo(resources.StripAllocation(t.GetResources()), tr.role))
 		for _, s := range t.GetStatuses() {
-			tr.statuses = appendStatus(tr.statuses, keptStatus(tr, s, a.agentIDMsg()))
+			tr.statuses = appendStatus(tr.statuses, KeepStatus(s, tr.ids()))
 		}
 		if cluster.IsTerminal(tr.state) {
 			// Ended while the master was away; its terminal update is still

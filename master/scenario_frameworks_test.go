@@ -124,8 +124,10 @@ func TestTeardownKillsTasks(t *testing.T) {
 		t.Fatalf("completed frameworks = %+v", st.CompletedFrameworks)
 	}
 	ct := st.CompletedFrameworks[0].CompletedTasks
-	if len(ct) != 1 || ct[0].State != mesos.TaskState_TASK_KILLED ||
-		ct[0].Statuses[len(ct[0].Statuses)-1].GetReason() != mesos.TaskStatus_REASON_FRAMEWORK_REMOVED {
+	if len(ct) != 1 || ct[0].State != mesos.TaskState_TASK_KILLED {
+		t.Fatalf("completed tasks = %+v", ct)
+	}
+	if reason, _ := ct[0].Statuses[len(ct[0].Statuses)-1].Reason(); reason != mesos.TaskStatus_REASON_FRAMEWORK_REMOVED {
 		t.Fatalf("completed tasks = %+v", ct)
 	}
 	if st.Agents[0].Used != nil {

@@ -73,7 +73,7 @@ type TaskView struct {
 	ID, Name, FrameworkID, AgentID, ExecutorID, Role string
 	State                                            mesos.TaskState
 	Resources                                        []*mesos.Resource
-	Statuses                                         []*mesos.TaskStatus
+	Statuses                                         []KeptStatus
 	Info                                             *mesos.TaskInfo
 	// Key changes whenever what the view renders changes.
 	Key TaskKey
@@ -93,7 +93,7 @@ type TaskKey struct {
 	rec      *taskRecord // identity only: never read off the loop
 	state    mesos.TaskState
 	statuses int
-	last     *mesos.TaskStatus
+	last     *KeptStatus
 }
 
 // SameTask reports whether two keys are versions of the same task.

@@ -57,20 +57,24 @@ func TestKeptTaskRendersWhatItWasLaunchedWith(t *testing.T) {
 	if t1.Info.GetCommand().Value != nil || len(t1.Info.GetData()) > 0 || len(t1.Info.GetResources()) > 0 {
 		t.Errorf("kept info keeps what no view renders: %v", t1.Info)
 	}
-	if len(t1.Statuses) != 1 || t1.Statuses[0].GetUuid()[0] != 4 {
+	if len(t1.Statuses) != 1 || t1.Statuses[0].UUID()[0] != 4 {
 		t.Errorf("t1 statuses = %v, want only the last RUNNING (uuid 4)", t1.Statuses)
 	}
-	if len(t1.Statuses[0].GetData()) > 0 {
-		t.Errorf("a kept status keeps its data: %q", t1.Statuses[0].GetData())
+	kept := t1.Statuses[0].Proto(t1.IDs())
+	if len(kept.GetData()) > 0 {
+		t.Errorf("a kept status keeps its data: %q", kept.GetData())
 	}
-	if t1.Statuses[0].GetAgentId().GetValue() != ag.AgentID || t1.Statuses[0].GetTaskId().GetValue() != "t1" {
-		t.Errorf("kept status IDs = %v", t1.Statuses[0])
+	if kept.GetAgentId().GetValue() != ag.AgentID || kept.GetTaskId().GetValue() != "t1" {
+		t.Errorf("kept status IDs = %v", kept)
 	}
-	if len(t2.Statuses) != 2 || t2.Statuses[0].GetState() != mesos.TaskState_TASK_STARTING {
+	if len(t2.Statuses) != 2 {
+		t.Fatalf("t2 statuses = %v, want STARTING then RUNNING", t2.Statuses)
+	}
+	if first, _ := t2.Statuses[0].State(); first != mesos.TaskState_TASK_STARTING {
 		t.Errorf("t2 statuses = %v, want STARTING then RUNNING", t2.Statuses)
 	}
-	if t2.Statuses[0].TaskId != t2.Statuses[1].TaskId || t2.Statuses[0].AgentId != t2.Statuses[1].AgentId {
-		t.Error("each kept status carries its own copy of the task's and agent's IDs")
+	if t2.Statuses[0].Rare() != nil || t2.Statuses[1].Rare() != nil {
+		t.Error("a status naming the task's own IDs keeps them apart from the task")
 	}
 	if t2.Info != noTaskInfo {
 		t.Errorf("a task with nothing to render keeps an info of its own: %v", t2.Info)

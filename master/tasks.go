@@ -22,7 +22,7 @@ func (m *Master) updateTask(f *frameworkRecord, t *taskRecord, status *mesos.Tas
 	m.metrics.countState(status.GetState())
 	t.state = status.GetState()
 	a := m.agents[t.agentID]
-	t.statuses = appendStatus(t.statuses, keptStatus(t, status, a.agentIDMsg()))
+	t.statuses = appendStatus(t.statuses, KeepStatus(status, t.ids()))
 	f.taskChanged(t)
 	m.publishTaskUpdated(t, status)
 	if !cluster.IsTerminal(t.state) {
@@ -160,7 +160,7 @@ func (m *Master) kill(f *frameworkRecord, k *scheduler.Call_Kill) {
 func (m *Master) unknownTaskStatus(f *frameworkRecord, taskID, agentID string) *mesos.TaskStatus {
 	for _, t := range f.completed {
 		if latest := t.latest(); t.id == taskID && latest != nil {
-			return reconciled(latest)
+			return reconciled(latest.Proto(t.ids()))
 		}
 	}
 	state, msg := mesos.TaskState_TASK_UNKNOWN, "Reconciliation: Task is unknown"
@@ -224,7 +224,7 @@ func (m *Master) reconcile(f *frameworkRecord, r *scheduler.Call_Reconcile) {
 
 func (m *Master) latestOf(t *taskRecord) *mesos.TaskStatus {
 	if latest := t.latest(); latest != nil {
-		return latest
+		return latest.Proto(t.ids())
 	}
 	return m.masterStatus(t, t.state, mesos.TaskStatus_REASON_RECONCILIATION, "")
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+	"time"
 
 	mesos "github.com/agoraproject/agora/proto/mesos/v1"
 )
@@ -75,6 +76,11 @@ type Allocator struct {
 	// stale, and they are recomputed (and the heaps rebuilt) once, before
 	// the next allocation, rather than on each AddAgent.
 	sharesDirty bool
+
+	// filterSweepAt is when ExpireFilters next has work: the earliest
+	// expiry among filters, at least a second after the last sweep. Zero
+	// when there are no filters.
+	filterSweepAt time.Time
 
 	// Scratch buffers reused across calls so a cycle does not allocate.
 	roleScratch   []*role

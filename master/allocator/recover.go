@@ -109,6 +109,9 @@ func (a *Allocator) addFilter(ag *agent, c *client, refused []res, expiry time.T
 		i++
 	}
 	ag.filters = append(ag.filters, filter{c: c, refused: refused, expiry: expiry})
+	if a.filterSweepAt.IsZero() || expiry.Before(a.filterSweepAt) {
+		a.filterSweepAt = expiry
+	}
 	if c.filterAgents == nil {
 		c.filterAgents = map[*agent]int{}
 	}
@@ -121,6 +124,54 @@ func (a *Allocator) forgetFilter(c *client, ag *agent) {
 	if c.filterAgents[ag]--; c.filterAgents[ag] <= 0 {
 		delete(c.filterAgents, ag)
 	}
+}
+
+// filterSweepInterval bounds how often ExpireFilters walks the agents:
+// a stream of one-second filters costs one walk a second.
+const filterSweepInterval = time.Second
+
+// ExpireFilters drops the filters that expired by now. An allocation that
+// meets an expired filter drops it too, but one of a suppressed framework,
+// or on an agent with nothing free, is never met: without the sweep such
+// filters, one per declined offer, would be kept until the framework
+// revives.
+func (a *Allocator) ExpireFilters(now time.Time) {
+	if a.filterSweepAt.IsZero() || now.Before(a.filterSweepAt) {
+		return
+	}
+	var next time.Time
+	for _, ag := range a.order {
+		if len(ag.filters) == 0 {
+			continue
+		}
+		kept := ag.filters[:0]
+		for _, f := range ag.filters {
+			if !now.Before(f.expiry) {
+				a.forgetFilter(f.c, ag)
+				continue
+			}
+			kept = append(kept, f)
+			if next.IsZero() || f.expiry.Before(next) {
+				next = f.expiry
+			}
+		}
+		clear(ag.filters[len(kept):])
+		ag.filters = kept
+		if len(kept) == 0 {
+			ag.filters = nil
+		}
+	}
+	if !next.IsZero() {
+		next = later(next, now.Add(filterSweepInterval))
+	}
+	a.filterSweepAt = next
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // dropFilters removes all of c's filters.

@@ -43,18 +43,19 @@ func appendTaskJSON(b []byte, t *master.TaskView) []byte {
 	}
 	if len(t.Statuses) > 0 {
 		b = append(b, `,"statuses":[`...)
-		for i, s := range t.Statuses {
+		ids := t.IDs()
+		for i := range t.Statuses {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendStatusJSON(b, s)
+			b = appendStatusJSON(b, &t.Statuses[i], ids)
 		}
 		b = append(b, ']')
-		if last := t.Statuses[len(t.Statuses)-1]; len(last.GetUuid()) > 0 {
-			if last.State != nil {
-				b = taskStates.appendJSON(append(b, `,"status_update_state":`...), int32(*last.State))
+		if last := &t.Statuses[len(t.Statuses)-1]; len(last.UUID()) > 0 {
+			if state, ok := last.State(); ok {
+				b = taskStates.appendJSON(append(b, `,"status_update_state":`...), int32(state))
 			}
-			b = appendBytesJSON(append(b, `,"status_update_uuid":`...), last.Uuid)
+			b = appendBytesJSON(append(b, `,"status_update_uuid":`...), last.UUID())
 		}
 	}
 	info := t.Info
@@ -92,18 +93,6 @@ func appendMessageJSON[M interface {
 func appendIDJSON(b []byte, value string) []byte {
 	b = append(b, `{"value":`...)
 	return append(mesosjson.AppendString(b, value), '}')
-}
-
-// appendOptionalIDJSON appends key and an ID message as it is stored.
-func appendOptionalIDJSON(b []byte, key string, value *string, present bool) []byte {
-	if !present {
-		return b
-	}
-	b = append(b, key...)
-	if value == nil {
-		return append(b, "{}"...)
-	}
-	return appendIDJSON(b, *value)
 }
 
 func appendBytesJSON(b []byte, v []byte) []byte {
@@ -273,40 +262,59 @@ func appendLabelsJSON(b []byte, l *mesos.Labels) []byte {
 	return append(b, "]}"...)
 }
 
-func appendStatusJSON(b []byte, s *mesos.TaskStatus) []byte {
-	if s == nil || s.TaskId == nil || s.State == nil {
-		b, _ = mesosjson.AppendMarshal(b, s) // not a status the master keeps
+// appendStatusJSON appends a kept status of the task with IDs ids.
+func appendStatusJSON(b []byte, s *master.KeptStatus, ids master.TaskIDs) []byte {
+	taskID := s.TaskID(ids)
+	state, hasState := s.State()
+	if !taskID.Present || taskID.Msg != nil || !hasState {
+		b, _ = mesosjson.AppendMarshal(b, s.Proto(ids)) // not a status of the task as the master keeps it
 		return b
 	}
-	b = appendOptionalIDJSON(append(b, '{'), `"task_id":`, s.TaskId.Value, true)
-	b = taskStates.appendJSON(append(b, `,"state":`...), int32(*s.State))
-	if s.Data != nil {
-		b = appendBytesJSON(append(b, `,"data":`...), s.Data)
+	b = appendIDJSON(append(b, `{"task_id":`...), taskID.Value)
+	b = taskStates.appendJSON(append(b, `,"state":`...), int32(state))
+	if msg, ok := s.Message(); ok {
+		b = mesosjson.AppendString(append(b, `,"message":`...), msg)
 	}
-	if s.Message != nil {
-		b = mesosjson.AppendString(append(b, `,"message":`...), *s.Message)
+	b = appendStatusIDJSON(b, `,"agent_id":`, s.AgentID(ids))
+	if ts, ok := s.Timestamp(); ok {
+		b = mesosjson.AppendDouble(append(b, `,"timestamp":`...), ts)
 	}
-	if s.AgentId != nil {
-		b = appendOptionalIDJSON(b, `,"agent_id":`, s.AgentId.Value, true)
+	b = appendStatusIDJSON(b, `,"executor_id":`, s.ExecutorID(ids))
+	if healthy, ok := s.Healthy(); ok {
+		b = strconv.AppendBool(append(b, `,"healthy":`...), healthy)
 	}
-	if s.Timestamp != nil {
-		b = mesosjson.AppendDouble(append(b, `,"timestamp":`...), *s.Timestamp)
+	if source, ok := s.Source(); ok {
+		b = statusSources.appendJSON(append(b, `,"source":`...), int32(source))
 	}
-	if s.ExecutorId != nil {
-		b = appendOptionalIDJSON(b, `,"executor_id":`, s.ExecutorId.Value, true)
+	if reason, ok := s.Reason(); ok {
+		b = statusReasons.appendJSON(append(b, `,"reason":`...), int32(reason))
 	}
-	if s.Healthy != nil {
-		b = strconv.AppendBool(append(b, `,"healthy":`...), *s.Healthy)
+	if uuid := s.UUID(); uuid != nil {
+		b = appendBytesJSON(append(b, `,"uuid":`...), uuid)
 	}
-	if s.Source != nil {
-		b = statusSources.appendJSON(append(b, `,"source":`...), int32(*s.Source))
+	if r := s.Rare(); r != nil {
+		b = appendRareStatusJSON(b, r)
 	}
-	if s.Reason != nil {
-		b = statusReasons.appendJSON(append(b, `,"reason":`...), int32(*s.Reason))
+	return append(b, '}')
+}
+
+// appendStatusIDJSON appends key and a kept status's ID field.
+func appendStatusIDJSON[M any, P interface {
+	*M
+	proto.Message
+}](b []byte, key string, id master.IDField[M]) []byte {
+	switch {
+	case !id.Present:
+		return b
+	case id.Msg != nil:
+		return appendMessageJSON(b, key, P(id.Msg))
 	}
-	if s.Uuid != nil {
-		b = appendBytesJSON(append(b, `,"uuid":`...), s.Uuid)
-	}
+	return appendIDJSON(append(b, key...), id.Value)
+}
+
+// appendRareStatusJSON appends the fields of a status's Rare that come
+// after its UUID.
+func appendRareStatusJSON(b []byte, s *mesos.TaskStatus) []byte {
 	if s.Labels != nil {
 		b = appendLabelsJSON(append(b, `,"labels":`...), s.Labels)
 	}
@@ -320,6 +328,5 @@ func appendStatusJSON(b []byte, s *mesos.TaskStatus) []byte {
 		}
 	}
 	b = appendMessageJSON(b, `,"check_status":`, s.CheckStatus)
-	b = appendMessageJSON(b, `,"limitation":`, s.Limitation)
-	return append(b, '}')
+	return appendMessageJSON(b, `,"limitation":`, s.Limitation)
 }

@@ -52,16 +52,17 @@ func appendTaskProto(b []byte, t *master.TaskView) []byte {
 	for _, r := range t.Resources {
 		b = appendResourceField(b, wireTaskResources, r)
 	}
-	for _, s := range t.Statuses {
-		b = appendStatusField(b, wireTaskStatuses, s)
+	ids := t.IDs()
+	for i := range t.Statuses {
+		b = appendStatusField(b, wireTaskStatuses, &t.Statuses[i], ids)
 	}
 	if n := len(t.Statuses); n > 0 {
-		if last := t.Statuses[n-1]; len(last.GetUuid()) > 0 {
-			if last.State != nil {
-				b = appendEnumField(b, wireTaskUpdateState, int32(*last.State))
+		if last := &t.Statuses[n-1]; len(last.UUID()) > 0 {
+			if state, ok := last.State(); ok {
+				b = appendEnumField(b, wireTaskUpdateState, int32(state))
 			}
 			b = protowire.AppendTag(b, wireTaskUpdateUUID, protowire.BytesType)
-			b = protowire.AppendBytes(b, last.Uuid)
+			b = protowire.AppendBytes(b, last.UUID())
 		}
 	}
 	info := t.Info
@@ -184,25 +185,6 @@ func appendIDField(b []byte, num protowire.Number, value string) []byte {
 	b = protowire.AppendTag(b, num, protowire.BytesType)
 	b = protowire.AppendVarint(b, uint64(1+protowire.SizeBytes(len(value))))
 	return appendStringField(b, 1, value)
-}
-
-// appendOptionalIDField appends an ID message as it is stored: nothing
-// when nil, an empty message when its value is unset.
-func appendOptionalIDField[M any, P interface {
-	*M
-	proto.Message
-	GetValue() string
-}](b []byte, num protowire.Number, m P, set func(P) bool) []byte {
-	switch {
-	case m == nil:
-		return b
-	case hasUnknown((*M)(m)):
-		return appendMessageField(b, num, m)
-	case !set(m):
-		b = protowire.AppendTag(b, num, protowire.BytesType)
-		return append(b, 0)
-	}
-	return appendIDField(b, num, m.GetValue())
 }
 
 func appendEnumField(b []byte, num protowire.Number, v int32) []byte {
@@ -354,40 +336,58 @@ func appendLabelsField(b []byte, num protowire.Number, l *mesos.Labels) []byte {
 	return closeField(b, start)
 }
 
-func appendStatusField(b []byte, num protowire.Number, s *mesos.TaskStatus) []byte {
-	if s == nil || hasUnknown(s) {
-		return appendMessageField(b, num, s)
-	}
+// appendStatusField appends a kept status of the task with IDs ids.
+func appendStatusField(b []byte, num protowire.Number, s *master.KeptStatus, ids master.TaskIDs) []byte {
 	b, start := openField(b, num)
-	b = appendOptionalIDField(b, wireStatusTaskID, s.TaskId, func(m *mesos.TaskID) bool { return m.Value != nil })
-	if s.State != nil {
-		b = appendEnumField(b, wireStatusState, int32(*s.State))
+	b = appendStatusIDField(b, wireStatusTaskID, s.TaskID(ids))
+	if state, ok := s.State(); ok {
+		b = appendEnumField(b, wireStatusState, int32(state))
 	}
-	if s.Data != nil {
-		b = protowire.AppendTag(b, wireStatusData, protowire.BytesType)
-		b = protowire.AppendBytes(b, s.Data)
+	if msg, ok := s.Message(); ok {
+		b = appendStringField(b, wireStatusMessage, msg)
 	}
-	if s.Message != nil {
-		b = appendStringField(b, wireStatusMessage, *s.Message)
+	b = appendStatusIDField(b, wireStatusAgentID, s.AgentID(ids))
+	if ts, ok := s.Timestamp(); ok {
+		b = appendDoubleField(b, wireStatusTimestamp, ts)
 	}
-	b = appendOptionalIDField(b, wireStatusAgentID, s.AgentId, func(m *mesos.AgentID) bool { return m.Value != nil })
-	if s.Timestamp != nil {
-		b = appendDoubleField(b, wireStatusTimestamp, *s.Timestamp)
+	b = appendStatusIDField(b, wireStatusExecutorID, s.ExecutorID(ids))
+	if healthy, ok := s.Healthy(); ok {
+		b = appendBoolField(b, wireStatusHealthy, healthy)
 	}
-	b = appendOptionalIDField(b, wireStatusExecutorID, s.ExecutorId, func(m *mesos.ExecutorID) bool { return m.Value != nil })
-	if s.Healthy != nil {
-		b = appendBoolField(b, wireStatusHealthy, *s.Healthy)
+	if source, ok := s.Source(); ok {
+		b = appendEnumField(b, wireStatusSource, int32(source))
 	}
-	if s.Source != nil {
-		b = appendEnumField(b, wireStatusSource, int32(*s.Source))
+	if reason, ok := s.Reason(); ok {
+		b = appendEnumField(b, wireStatusReason, int32(reason))
 	}
-	if s.Reason != nil {
-		b = appendEnumField(b, wireStatusReason, int32(*s.Reason))
-	}
-	if s.Uuid != nil {
+	if uuid := s.UUID(); uuid != nil {
 		b = protowire.AppendTag(b, wireStatusUUID, protowire.BytesType)
-		b = protowire.AppendBytes(b, s.Uuid)
+		b = protowire.AppendBytes(b, uuid)
 	}
+	if r := s.Rare(); r != nil {
+		b = appendRareStatusFields(b, r)
+	}
+	return closeField(b, start)
+}
+
+// appendStatusIDField appends a kept status's ID field.
+func appendStatusIDField[M any, P interface {
+	*M
+	proto.Message
+	GetValue() string
+}](b []byte, num protowire.Number, id master.IDField[M]) []byte {
+	switch {
+	case !id.Present:
+		return b
+	case id.Msg != nil:
+		return appendMessageField(b, num, P(id.Msg)) // rare: an empty ID, or another task's
+	}
+	return appendIDField(b, num, id.Value)
+}
+
+// appendRareStatusFields appends the fields of a status's Rare that come
+// after its UUID.
+func appendRareStatusFields(b []byte, s *mesos.TaskStatus) []byte {
 	if s.Labels != nil {
 		b = appendLabelsField(b, wireStatusLabels, s.Labels)
 	}
@@ -406,6 +406,5 @@ func appendStatusField(b []byte, num protowire.Number, s *mesos.TaskStatus) []by
 		}
 	}
 	b = appendMessageField(b, wireStatusCheck, s.CheckStatus)
-	b = appendMessageField(b, wireStatusLimitation, s.Limitation)
-	return closeField(b, start)
+	return appendMessageField(b, wireStatusLimitation, s.Limitation)
 }

@@ -61,12 +61,13 @@ func appendStateTask(b []byte, t *master.TaskView) []byte {
 		b = appendGoString(b, t.State.String())
 	}
 	b = append(b, `,"statuses":[`...)
-	for i, s := range t.Statuses {
+	ids := t.IDs()
+	for i := range t.Statuses {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		start := len(b)
-		b = escapeHTMLFrom(appendStatusJSON(b, s), start)
+		b = escapeHTMLFrom(appendStatusJSON(b, &t.Statuses[i], ids), start)
 	}
 	return append(b, "]}"...)
 }

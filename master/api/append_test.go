@@ -56,16 +56,24 @@ func fullStatus(id string) *mesos.TaskStatus {
 	}
 }
 
+// keepStatuses sets v's history to ss as the master keeps them.
+func keepStatuses(v *master.TaskView, ss ...*mesos.TaskStatus) {
+	for _, s := range ss {
+		v.Statuses = append(v.Statuses, master.KeepStatus(s, v.IDs()))
+	}
+}
+
 // fixtureTasks are tasks as the master keeps them, from the common
 // command task to ones using every field the appenders write.
 func fixtureTasks() []*master.TaskView {
 	plain := &master.TaskView{ID: "web-1", Name: "web", FrameworkID: "fw-1", AgentID: "agent-1", Role: "*",
 		State:     mesos.TaskState_TASK_RUNNING,
 		Resources: []*mesos.Resource{scalarRes("cpus", 0.5, "*"), scalarRes("mem", 256, "*")},
-		Statuses: []*mesos.TaskStatus{{TaskId: &mesos.TaskID{Value: pstr("web-1")}, State: mesos.TaskState_TASK_RUNNING.Enum(),
-			Source: mesos.TaskStatus_SOURCE_EXECUTOR.Enum(), Uuid: make([]byte, 16), Timestamp: proto.Float64(1),
-			AgentId: &mesos.AgentID{Value: pstr("agent-1")}}},
-		Info: &mesos.TaskInfo{Command: &mesos.CommandInfo{Value: pstr("sleep 1000")}}}
+		Info:      &mesos.TaskInfo{Command: &mesos.CommandInfo{Value: pstr("sleep 1000")}}}
+	plainStatus := &mesos.TaskStatus{TaskId: &mesos.TaskID{Value: pstr("web-1")}, State: mesos.TaskState_TASK_RUNNING.Enum(),
+		Source: mesos.TaskStatus_SOURCE_EXECUTOR.Enum(), Uuid: make([]byte, 16), Timestamp: proto.Float64(1),
+		AgentId: &mesos.AgentID{Value: pstr("agent-1")}}
+	keepStatuses(plain, plainStatus)
 
 	rich := &master.TaskView{ID: "api <&> \u00e9", Name: "api\t\"quoted\"", FrameworkID: "fw-1", AgentID: "agent-2",
 		ExecutorID: "exec", Role: "web/api", State: mesos.TaskState_TASK_FAILED,
@@ -80,10 +88,6 @@ func fixtureTasks() []*master.TaskView {
 					Role: pstr("web"), Principal: pstr("ops"), Labels: &mesos.Labels{Labels: []*mesos.Label{{Key: pstr("a"), Value: pstr("b")}}}}},
 				Disk: &mesos.Resource_DiskInfo{Persistence: &mesos.Resource_DiskInfo_Persistence{Id: pstr("vol")}}},
 		},
-		Statuses: []*mesos.TaskStatus{
-			{TaskId: &mesos.TaskID{Value: pstr("api")}, State: mesos.TaskState_TASK_STAGING.Enum()},
-			fullStatus("api"),
-		},
 		Info: &mesos.TaskInfo{
 			Labels:    &mesos.Labels{Labels: []*mesos.Label{{Key: pstr("tier"), Value: pstr("<web & api>")}, {Key: pstr("emoji"), Value: pstr("\U0001F600")}}},
 			Discovery: &mesos.DiscoveryInfo{Visibility: mesos.DiscoveryInfo_EXTERNAL.Enum(), Name: pstr("api"), Ports: &mesos.Ports{Ports: []*mesos.Port{{Number: proto.Uint32(80), Protocol: pstr("tcp")}}}},
@@ -94,6 +98,8 @@ func fixtureTasks() []*master.TaskView {
 			Executor:    &mesos.ExecutorInfo{ExecutorId: &mesos.ExecutorID{Value: pstr("exec")}},
 			Command:     &mesos.CommandInfo{User: pstr("nobody")},
 		}}
+	keepStatuses(rich, &mesos.TaskStatus{TaskId: &mesos.TaskID{Value: pstr("api")}, State: mesos.TaskState_TASK_STAGING.Enum()},
+		fullStatus("api"), fullStatus(rich.ID))
 
 	odd := &master.TaskView{ID: "", Name: "", FrameworkID: "fw-2", AgentID: "agent-3", State: mesos.TaskState(99),
 		Resources: []*mesos.Resource{
@@ -102,20 +108,21 @@ func fixtureTasks() []*master.TaskView {
 			{Name: pstr("no-value"), Type: mesos.Value_SCALAR.Enum(), Scalar: &mesos.Value_Scalar{}},
 			{Name: pstr("alloc-empty"), Type: mesos.Value_SCALAR.Enum(), Scalar: &mesos.Value_Scalar{Value: proto.Float64(3)}, AllocationInfo: &mesos.Resource_AllocationInfo{}},
 		},
-		Statuses: []*mesos.TaskStatus{
-			{TaskId: &mesos.TaskID{}, State: mesos.TaskState(77).Enum(), Reason: mesos.TaskStatus_Reason(1000).Enum(), Uuid: []byte{}},
-			{TaskId: &mesos.TaskID{Value: pstr("x")}, State: mesos.TaskState_TASK_LOST.Enum(), Uuid: []byte{1},
-				AgentId: &mesos.AgentID{}, Labels: &mesos.Labels{}, UnreachableTime: &mesos.TimeInfo{}},
-		},
 		Info: &mesos.TaskInfo{Labels: &mesos.Labels{}}}
+	keepStatuses(odd,
+		&mesos.TaskStatus{TaskId: &mesos.TaskID{}, State: mesos.TaskState(77).Enum(), Reason: mesos.TaskStatus_Reason(1000).Enum(), Uuid: []byte{}},
+		&mesos.TaskStatus{TaskId: &mesos.TaskID{Value: pstr("x")}, State: mesos.TaskState_TASK_LOST.Enum(), Uuid: []byte{1},
+			AgentId: &mesos.AgentID{}, Labels: &mesos.Labels{}, UnreachableTime: &mesos.TimeInfo{}},
+		&mesos.TaskStatus{State: mesos.TaskState_TASK_KILLED.Enum(), ExecutorId: &mesos.ExecutorID{Value: pstr("")}})
 
 	// Unknown fields: a status and a resource a newer client sent.
-	withUnknown := proto.Clone(plain.Statuses[0]).(*mesos.TaskStatus)
+	withUnknown := proto.Clone(plainStatus).(*mesos.TaskStatus)
 	withUnknown.ProtoReflect().SetUnknown([]byte{0xf8, 0x06, 0x01}) // field 111, varint 1
 	resUnknown := scalarRes("mem", 128, "*")
 	resUnknown.ProtoReflect().SetUnknown([]byte{0xf8, 0x06, 0x02})
 	unknown := &master.TaskView{ID: "u", Name: "u", FrameworkID: "fw-1", AgentID: "agent-1", State: mesos.TaskState_TASK_RUNNING,
-		Resources: []*mesos.Resource{resUnknown}, Statuses: []*mesos.TaskStatus{withUnknown}}
+		Resources: []*mesos.Resource{resUnknown}}
+	keepStatuses(unknown, withUnknown)
 	return []*master.TaskView{plain, rich, odd, unknown}
 }
 
@@ -210,7 +217,7 @@ func randomTask(r *rand.Rand) *master.TaskView {
 		if pick() {
 			st.Message = pstr(s())
 		}
-		v.Statuses = append(v.Statuses, st)
+		v.Statuses = append(v.Statuses, master.KeepStatus(st, v.IDs()))
 	}
 	if pick() {
 		v.Info = &mesos.TaskInfo{}
@@ -248,8 +255,8 @@ func FuzzTaskAppenders(f *testing.F) {
 	for _, v := range fixtureTasks() {
 		info, _ := proto.Marshal(v.Info)
 		var status []byte
-		if len(v.Statuses) > 0 {
-			status, _ = proto.Marshal(v.Statuses[len(v.Statuses)-1])
+		if n := len(v.Statuses); n > 0 {
+			status, _ = proto.Marshal(v.Statuses[n-1].Proto(v.IDs()))
 		}
 		f.Add(info, status, uint8(v.State))
 	}
@@ -261,7 +268,8 @@ func FuzzTaskAppenders(f *testing.F) {
 		}
 		v := &master.TaskView{ID: info.GetTaskId().GetValue(), Name: info.GetName(), FrameworkID: "fw",
 			AgentID: info.GetAgentId().GetValue(), ExecutorID: info.GetExecutor().GetExecutorId().GetValue(),
-			State: mesos.TaskState(state), Resources: info.Resources, Statuses: []*mesos.TaskStatus{status}, Info: info}
+			State: mesos.TaskState(state), Resources: info.Resources, Info: info}
+		keepStatuses(v, status)
 		// Maps in the messages that go through proto.Marshal are written
 		// in random order: protobuf is compared as messages.
 		checkAppenders(t, "fuzzed", v, false)

@@ -104,8 +104,9 @@ type taskObject struct {
 
 func renderTask(t *master.TaskView) taskObject {
 	statuses := make([]json.RawMessage, 0, len(t.Statuses))
-	for _, s := range t.Statuses {
-		statuses = append(statuses, protoJSON(s))
+	ids := t.IDs()
+	for i := range t.Statuses {
+		statuses = append(statuses, protoJSON(t.Statuses[i].Proto(ids)))
 	}
 	out := taskObject{
 		ID:          t.ID,

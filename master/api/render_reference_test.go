@@ -202,8 +202,8 @@ func refSortExecutors(es []object) {
 
 func refRenderTask(t *master.TaskView) object {
 	statuses := make([]json.RawMessage, 0, len(t.Statuses))
-	for _, s := range t.Statuses {
-		statuses = append(statuses, protoJSON(s))
+	for i := range t.Statuses {
+		statuses = append(statuses, protoJSON(t.Statuses[i].Proto(t.IDs())))
 	}
 	out := object{
 		"id":           t.ID,
