@@ -348,7 +348,7 @@ func (m *Master) addTask(f *frameworkRecord, a *agentRecord, t *mesos.TaskInfo, 
 	}
 	f.tasks[tr.id] = tr
 	f.taskChanged(tr)
-	a.tasks[taskKey{f.id, tr.id}] = tr
+	a.tasks[tr] = struct{}{}
 	m.metrics.countState(mesos.TaskState_TASK_STAGING)
 	m.publishTaskAdded(tr)
 	return tr

@@ -79,7 +79,7 @@ func (m *Master) subscribeAgent(sub *agentpb.Call_Subscribe, remoteIP string) (*
 	conn := newConn[*agentpb.Event](m.newStreamID(), m.cfg.EventBuffer)
 	added := a == nil || a.state == agentUnreachable
 	if a == nil {
-		a = &agentRecord{id: id, registeredAt: now, tasks: map[taskKey]*taskRecord{}}
+		a = &agentRecord{id: id, registeredAt: now, tasks: map[*taskRecord]struct{}{}}
 		m.agents[id] = a
 		m.log.Info("agent registered", zap.String("agent_id", id), zap.String("hostname", info.GetHostname()))
 	} else {
@@ -122,7 +122,7 @@ func (m *Master) subscribeAgent(sub *agentpb.Call_Subscribe, remoteIP string) (*
 	m.reconcileAgentTasks(a, sub)
 	m.reconcileAgentExecutors(a, sub)
 	for key, policy := range a.pendingKills {
-		if a.tasks[key] != nil {
+		if m.taskOnAgent(a, key) {
 			m.sendAgent(a, killTaskEvent(key.framework, key.task, policy))
 		}
 	}
@@ -140,11 +140,11 @@ func (m *Master) subscribeAgent(sub *agentpb.Call_Subscribe, remoteIP string) (*
 // framework, as the allocator needs them.
 func (m *Master) usedOnAgent(a *agentRecord) map[string][]*mesos.Resource {
 	used := map[string][]*mesos.Resource{}
-	for key, t := range a.tasks {
+	for t := range a.tasks {
 		if cluster.IsTerminal(t.state) {
 			continue
 		}
-		used[key.framework] = resources.Add(used[key.framework], resources.Add(t.resources, t.executorResources))
+		used[t.frameworkID] = resources.Add(used[t.frameworkID], resources.Add(t.resources, t.executorResources))
 	}
 	for key, e := range a.executors {
 		used[key.framework] = resources.Add(used[key.framework], e.resources)
@@ -233,8 +233,8 @@ func (m *Master) markUnreachable(a *agentRecord, now time.Time) {
 	m.rescindAgentOffers(a, now, false)
 	m.alloc.RemoveAgent(a.id)
 	m.publishAgentRemoved(a.id)
-	for key, t := range a.tasks {
-		f := m.frameworks[key.framework]
+	for t := range a.tasks {
+		f := m.frameworks[t.frameworkID]
 		if f == nil {
 			continue
 		}
@@ -354,4 +354,15 @@ func (m *Master) AgentAddress(ctx context.Context, agentID string) (pid string, 
 		}
 	})
 	return pid, info, workDir, found, err
+}
+
+// taskOnAgent reports whether the live task key is one of a's.
+func (m *Master) taskOnAgent(a *agentRecord, key taskKey) bool {
+	f := m.frameworks[key.framework]
+	if f == nil {
+		return false
+	}
+	t := f.tasks[key.task]
+	_, ok := a.tasks[t]
+	return t != nil && ok
 }

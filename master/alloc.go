@@ -96,7 +96,7 @@ func (m *Master) offerProto(f *frameworkRecord, a *agentRecord, id string, o all
 	if f.multiRole {
 		off.AllocationInfo = &mesos.Resource_AllocationInfo{Role: strPtr(o.Role)}
 	}
-	for _, t := range a.tasks {
+	for t := range a.tasks {
 		if t.frameworkID == f.id && t.executorID != "" {
 			off.ExecutorIds = appendExecutor(off.ExecutorIds, t.executorID)
 		}

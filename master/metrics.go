@@ -74,7 +74,7 @@ func (m *Master) fillMetrics(out map[string]float64) {
 			continue
 		}
 		total.Add(a.total)
-		for _, t := range a.tasks {
+		for t := range a.tasks {
 			if !cluster.IsTerminal(t.state) {
 				used.Add(t.resources)
 				used.Add(t.executorResources)

@@ -136,8 +136,8 @@ func (m *Master) markGone(a *agentRecord, now time.Time) {
 		m.rescindAgentOffers(a, now, false)
 		m.alloc.RemoveAgent(a.id)
 	}
-	for key, t := range a.tasks {
-		f := m.frameworks[key.framework]
+	for t := range a.tasks {
+		f := m.frameworks[t.frameworkID]
 		if f == nil {
 			continue
 		}

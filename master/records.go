@@ -70,7 +70,10 @@ type agentRecord struct {
 	awaitingPong bool
 	pingsMissed  int
 
-	tasks map[taskKey]*taskRecord
+	// tasks are the agent's tasks in their frameworks' records: a set of
+	// pointers, which costs a quarter of a map keyed by framework and
+	// task ID, one entry per task of the cluster.
+	tasks map[*taskRecord]struct{}
 	// pendingKills are KILLs asked for while the agent was not connected;
 	// they are sent when it reregisters.
 	pendingKills map[taskKey]*mesos.KillPolicy

@@ -58,16 +58,16 @@ func (m *Master) reconcileAgentTasks(a *agentRecord, sub *agentpb.Call_Subscribe
 		}
 		f.tasks[key.task] = tr
 		f.taskChanged(tr)
-		a.tasks[key] = tr
+		a.tasks[tr] = struct{}{}
 		m.publishTaskAdded(tr)
 	}
-	for key, t := range a.tasks {
-		if reported[key] {
+	for t := range a.tasks {
+		if reported[taskKey{t.frameworkID, t.id}] {
 			continue
 		}
-		f := m.frameworks[key.framework]
+		f := m.frameworks[t.frameworkID]
 		if f == nil {
-			delete(a.tasks, key)
+			delete(a.tasks, t)
 			continue
 		}
 		state := mesos.TaskState_TASK_LOST

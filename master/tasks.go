@@ -43,7 +43,7 @@ func (m *Master) updateTask(f *frameworkRecord, t *taskRecord, status *mesos.Tas
 		m.dirtyAgents[t.agentID] = struct{}{}
 	}
 	if a != nil {
-		delete(a.tasks, taskKey{f.id, t.id})
+		delete(a.tasks, t)
 	}
 	delete(f.tasks, t.id)
 	f.completed = append(f.completed, t)
