@@ -273,10 +273,10 @@ func (m *Master) launchGroup(f *frameworkRecord, a *agentRecord, lg *mesos.Offer
 	}
 	for i, l := range launches {
 		t := m.addTask(f, a, l.t, l.res, l.role, execID)
-		if i == 0 {
+		if i == 0 && len(execRes) > 0 {
 			// The executor's resources ride with one of its live tasks and
 			// are released when its last task ends (see updateTask).
-			t.executorResources = execRes
+			t.executor = &executorShare{execRes}
 		}
 	}
 	m.sendAgent(a, &agentpb.Event{

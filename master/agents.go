@@ -144,7 +144,7 @@ func (m *Master) usedOnAgent(a *agentRecord) map[string][]*mesos.Resource {
 		if cluster.IsTerminal(t.state) {
 			continue
 		}
-		used[t.frameworkID] = resources.Add(used[t.frameworkID], resources.Add(t.resources, t.executorResources))
+		used[t.frameworkID] = resources.Add(used[t.frameworkID], resources.Add(t.resources, t.executorResources()))
 	}
 	for key, e := range a.executors {
 		used[key.framework] = resources.Add(used[key.framework], e.resources)

@@ -18,7 +18,7 @@ import (
 // agent until the agent reports that its process exited (EXECUTOR_EXITED),
 // however many of its tasks come and go in between. The default executors
 // of task groups are accounted through their tasks instead (see
-// taskRecord.executorResources).
+// taskRecord.executor).
 
 // executorKey names an executor on one agent.
 type executorKey struct{ framework, executor string }
@@ -120,7 +120,7 @@ func (m *Master) checkExecutor(f *frameworkRecord, a *agentRecord, ex *mesos.Exe
 // that ID runs on the agent (its live tasks carry its resources).
 func (m *Master) groupExecutorRunning(f *frameworkRecord, a *agentRecord, id string) bool {
 	for _, t := range f.tasks {
-		if t.agentID == a.id && t.executorID == id && len(t.executorResources) > 0 {
+		if t.agentID == a.id && t.executorID == id && t.executor != nil {
 			return true
 		}
 	}

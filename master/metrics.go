@@ -77,7 +77,7 @@ func (m *Master) fillMetrics(out map[string]float64) {
 		for t := range a.tasks {
 			if !cluster.IsTerminal(t.state) {
 				used.Add(t.resources)
-				used.Add(t.executorResources)
+				used.Add(t.executorResources())
 			}
 		}
 		for _, e := range a.executors {

@@ -83,6 +83,17 @@ type agentRecord struct {
 
 type taskKey struct{ framework, task string }
 
+// executorShare is the resources of an executor its task carries.
+type executorShare struct{ resources []*mesos.Resource }
+
+// executorResources are the executor resources the task carries.
+func (t *taskRecord) executorResources() []*mesos.Resource {
+	if t.executor == nil {
+		return nil
+	}
+	return t.executor.resources
+}
+
 // latest is the task's last kept status, or nil.
 func (t *taskRecord) latest() *KeptStatus {
 	if n := len(t.statuses); n > 0 {
@@ -101,11 +112,12 @@ type taskRecord struct {
 	info        *mesos.TaskInfo
 	// resources carry allocation_info.role, as the allocator accounts them.
 	resources []*mesos.Resource
-	// executorResources are the resources of the task's executor (task
-	// groups), carried by one live task of that executor at a time and
-	// released with the executor's last task.
-	executorResources []*mesos.Resource
-	state             mesos.TaskState
+	// executor holds the resources of the task's executor (task groups),
+	// carried by one live task of that executor at a time and released
+	// with the executor's last task; nil for every other task, which is
+	// most of them (see executorResources).
+	executor *executorShare
+	state    mesos.TaskState
 	// statuses is the task's history as kept (taskkeep.go), latest last.
 	statuses []KeptStatus
 	// view is the task as the last State copied it, shared with readers

@@ -211,7 +211,7 @@ func (t *taskRecord) key() TaskKey {
 // since the last copy: the loop's share of a read is a pointer per task.
 func (t *taskRecord) currentView() *TaskView {
 	key := t.key()
-	if v := t.view; v != nil && v.Key == key && sameSlice(v.executorResources, t.executorResources) {
+	if v := t.view; v != nil && v.Key == key && sameSlice(v.executorResources, t.executorResources()) {
 		return v
 	}
 	v := taskView(t)
@@ -227,7 +227,7 @@ func taskView(t *taskRecord) TaskView {
 	return TaskView{
 		ID: t.id, Name: t.name, FrameworkID: t.frameworkID, AgentID: t.agentID, ExecutorID: t.executorID,
 		Role: t.role, State: t.state, Resources: t.resources, Statuses: t.statuses, Info: t.info,
-		executorResources: t.executorResources,
+		executorResources: t.executorResources(),
 		Key:               t.key(),
 		enc:               &Encodings{},
 	}

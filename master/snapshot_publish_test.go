@@ -26,7 +26,7 @@ func (m *Master) checkPublishedViews(ctx context.Context) error {
 				t := v.Key.rec
 				want := taskView(t)
 				if f.tasks[t.id] != t || int(t.pub.index) != i+1 || v.Key != want.Key ||
-					!sameSlice(v.executorResources, t.executorResources) || v.State != t.state {
+					!sameSlice(v.executorResources, t.executorResources()) || v.State != t.state {
 					problem = fmt.Errorf("framework %s: published view of task %s is stale or misplaced", f.id, t.id)
 					return
 				}

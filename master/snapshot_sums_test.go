@@ -93,7 +93,7 @@ func TestSumCacheMatchesReference(t *testing.T) {
 					tasks = append(tasks[:i], tasks[i+1:]...)
 				}
 			case 1:
-				tasks[i].rec.executorResources = randomTaskResources(rng)
+				tasks[i].rec.executor = &executorShare{randomTaskResources(rng)}
 			}
 		}
 		frameworks := []FrameworkView{{ID: "fw-0"}, {ID: "fw-1"}}
@@ -101,7 +101,7 @@ func TestSumCacheMatchesReference(t *testing.T) {
 		for _, tk := range tasks {
 			i := int(tk.framework[3] - '0')
 			frameworks[i].taskViews = append(frameworks[i].taskViews, tk.rec.currentView())
-			rs := append(append([]*mesos.Resource(nil), tk.rec.resources...), tk.rec.executorResources...)
+			rs := append(append([]*mesos.Resource(nil), tk.rec.resources...), tk.rec.executorResources()...)
 			want[tk.framework] = append(want[tk.framework], rs...)
 			want[tk.rec.agentID] = append(want[tk.rec.agentID], rs...)
 		}

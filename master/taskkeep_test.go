@@ -3,6 +3,7 @@ package master
 import (
 	"runtime"
 	"testing"
+	"unsafe"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -135,5 +136,14 @@ func TestKeptAgentInfoKeepsEveryField(t *testing.T) {
 	}
 	if info.GetId().GetValue() != "old" {
 		t.Error("keptAgentInfo modified the agent's message")
+	}
+}
+
+// TestTaskRecordSize guards the size class of the record every task has:
+// a field added to it must find room or move to a part few tasks carry
+// (as executorShare).
+func TestTaskRecordSize(t *testing.T) {
+	if n := unsafe.Sizeof(taskRecord{}); n > 192 {
+		t.Errorf("taskRecord is %d bytes, want at most 192", n)
 	}
 }

@@ -29,14 +29,14 @@ func (m *Master) updateTask(f *frameworkRecord, t *taskRecord, status *mesos.Tas
 		return true
 	}
 	release := t.resources
-	if len(t.executorResources) > 0 {
+	if t.executor != nil {
 		if heir := m.executorHeir(f, t.agentID, t.executorID, t); heir != nil {
-			heir.executorResources = t.executorResources
+			heir.executor = t.executor
 			f.taskChanged(heir)
 		} else {
-			release = resources.Add(release, t.executorResources)
+			release = resources.Add(release, t.executor.resources)
 		}
-		t.executorResources = nil
+		t.executor = nil
 	}
 	if recover && a != nil && a.state != agentUnreachable {
 		m.alloc.Recover(f.id, t.agentID, release, 0, m.cfg.Clock.Now())
