@@ -18,7 +18,7 @@ import (
 type taskFill struct {
 	slot   int
 	tag    func(f *master.FrameworkView, t *master.TaskView) (tag string, ok bool)
-	encode func(b []byte, f *master.FrameworkView, t *master.TaskView) []byte
+	encode func(b []byte, f *master.FrameworkView, t *master.TaskView, fc *flatCache) []byte
 	// encoded counts the tasks encoded.
 	encoded int
 }
@@ -77,6 +77,7 @@ func fillTasks(s *master.State, from int, fills ...*taskFill) {
 		go func(items []fillItem, counted []int) {
 			defer wg.Done()
 			scratch := make([]byte, 0, 4096)
+			var fc flatCache
 			for i, it := range items {
 				yield(i)
 				e := it.t.Encodings()
@@ -88,7 +89,7 @@ func fillTasks(s *master.State, from int, fills ...*taskFill) {
 					if v := e.Load(fl.slot); v != nil && v.Tag == tag {
 						continue
 					}
-					scratch = fl.encode(scratch[:0], it.f, it.t)
+					scratch = fl.encode(scratch[:0], it.f, it.t, &fc)
 					e.Store(fl.slot, &master.Encoded{Tag: tag, Bytes: clone(scratch)})
 					counted[k]++
 				}

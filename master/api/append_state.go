@@ -26,6 +26,13 @@ import (
 
 // appendStateTask appends mustJSON(renderTask(t)).
 func appendStateTask(b []byte, t *master.TaskView) []byte {
+	var fc *flatCache
+	return fc.appendStateTask(b, t)
+}
+
+// appendStateTask is appendStateTask with c's memo of flattened
+// resources (nil: none).
+func (c *flatCache) appendStateTask(b []byte, t *master.TaskView) []byte {
 	b = append(b, '{')
 	info := t.Info
 	if info != nil && info.Container != nil {
@@ -51,7 +58,7 @@ func appendStateTask(b []byte, t *master.TaskView) []byte {
 		b = escapeHTMLFrom(b, start)
 	}
 	b = appendGoString(append(b, `,"name":`...), t.Name)
-	b = appendFlatResources(append(b, `,"resources":`...), t.Resources, false)
+	b = c.appendFlatResources(append(b, `,"resources":`...), t.Resources, false)
 	b = appendGoString(append(b, `,"role":`...), t.Role)
 	b = appendGoString(append(b, `,"slave_id":`...), t.AgentID)
 	b = append(b, `,"state":`...)
@@ -75,7 +82,14 @@ func appendStateTask(b []byte, t *master.TaskView) []byte {
 // appendCommandExecutor appends the /master/state object of a command
 // task's executor, whose ID is the task's.
 func appendCommandExecutor(b []byte, t *master.TaskView, frameworkID, workDir string) []byte {
-	return appendExecutorObject(b, executorObject{
+	var fc *flatCache
+	return fc.appendCommandExecutor(b, t, frameworkID, workDir)
+}
+
+// appendCommandExecutor is appendCommandExecutor with c's memo of
+// flattened resources (nil: none).
+func (c *flatCache) appendCommandExecutor(b []byte, t *master.TaskView, frameworkID, workDir string) []byte {
+	return c.appendExecutorObject(b, executorObject{
 		ID: t.ID, ExecutorID: t.ID, Name: "Command Executor (Task: " + t.ID + ")", Type: "COMMAND",
 		FrameworkID: frameworkID, SlaveID: t.AgentID,
 		Directory: sandboxDirectory(workDir, t.AgentID, frameworkID, t.ID),
@@ -84,13 +98,13 @@ func appendCommandExecutor(b []byte, t *master.TaskView, frameworkID, workDir st
 
 // appendExecutorObject appends mustJSON(o) with o.Resources the flattened
 // sum of res (resources.Flatten(resources.Add(nil, StripAllocation(res)))).
-func appendExecutorObject(b []byte, o executorObject, res []*mesos.Resource) []byte {
+func (c *flatCache) appendExecutorObject(b []byte, o executorObject, res []*mesos.Resource) []byte {
 	b = appendGoString(append(b, `{"directory":`...), o.Directory)
 	b = appendGoString(append(b, `,"executor_id":`...), o.ExecutorID)
 	b = appendGoString(append(b, `,"framework_id":`...), o.FrameworkID)
 	b = appendGoString(append(b, `,"id":`...), o.ID)
 	b = appendGoString(append(b, `,"name":`...), o.Name)
-	b = appendFlatResources(append(b, `,"resources":`...), res, true)
+	b = c.appendFlatResources(append(b, `,"resources":`...), res, true)
 	b = appendGoString(append(b, `,"slave_id":`...), o.SlaveID)
 	b = appendGoString(append(b, `,"type":`...), o.Type)
 	return append(b, '}')

@@ -395,3 +395,33 @@ func TestCommandExecutorsMatchFrameworkExecutors(t *testing.T) {
 		}
 	}
 }
+
+// TestFlatCacheMatchesUncached encodes tasks that share their resource
+// messages, as the master's do, and random ones through one memo, and
+// compares with the encoding without it.
+func TestFlatCacheMatchesUncached(t *testing.T) {
+	r := rand.New(rand.NewSource(20261127))
+	var fc flatCache
+	shared := []*mesos.Resource{scalarRes("cpus", 0.1, "web"), scalarRes("mem", 32, "web")}
+	for i := 0; i < 500; i++ {
+		v := randomTask(r)
+		if i%2 == 0 {
+			v.Resources = append([]*mesos.Resource(nil), shared...) // a list of its own, the messages shared
+		}
+		if got, want := fc.appendStateTask(nil, v), appendStateTask(nil, v); !bytes.Equal(got, want) {
+			t.Fatalf("task %d: memoized\n%s\nwant\n%s", i, got, want)
+		}
+		if got, want := fc.appendCommandExecutor(nil, v, "fw", "/w"), appendCommandExecutor(nil, v, "fw", "/w"); !bytes.Equal(got, want) {
+			t.Fatalf("task %d executor: memoized\n%s\nwant\n%s", i, got, want)
+		}
+	}
+	hits := 0
+	for k := range fc.m {
+		if k.n == 2 && k.rs[0] == shared[0] && k.rs[1] == shared[1] {
+			hits++
+		}
+	}
+	if hits != 2 { // the task's and its executor's (summed) objects
+		t.Errorf("the shared list has %d memo entries, want 2", hits)
+	}
+}

@@ -131,7 +131,7 @@ func (l taskLists) fieldsInOrder() []taskField {
 // protoTasks are the state's tasks in protobuf, from their views.
 func (c *stateCaches) protoTasks(s *master.State) taskLists {
 	c.idle.read()
-	fill := &taskFill{slot: slotProto, tag: everyTask, encode: func(b []byte, _ *master.FrameworkView, t *master.TaskView) []byte {
+	fill := &taskFill{slot: slotProto, tag: everyTask, encode: func(b []byte, _ *master.FrameworkView, t *master.TaskView, _ *flatCache) []byte {
 		return appendTaskProto(b, t)
 	}}
 	fillTasks(s, c.parallelFrom, fill)
@@ -148,7 +148,7 @@ func (c *stateCaches) protoTasks(s *master.State) taskLists {
 // jsonTasks are the state's tasks in Mesos JSON, from their views.
 func (c *stateCaches) jsonTasks(s *master.State) taskLists {
 	c.idle.read()
-	fill := &taskFill{slot: slotJSON, tag: everyTask, encode: func(b []byte, _ *master.FrameworkView, t *master.TaskView) []byte {
+	fill := &taskFill{slot: slotJSON, tag: everyTask, encode: func(b []byte, _ *master.FrameworkView, t *master.TaskView, _ *flatCache) []byte {
 		return appendTaskJSON(b, t)
 	}}
 	fillTasks(s, c.parallelFrom, fill)

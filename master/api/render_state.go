@@ -69,15 +69,15 @@ type readCount struct{ tasks, executors int }
 // tagged with its agent's work directory, as sandboxes.go keeps the
 // executor of a single task.
 func (c *stateCaches) fillStateTasks(s *master.State, workDirs map[string]string) (tasks, executors int) {
-	objects := &taskFill{slot: slotState, tag: everyTask, encode: func(b []byte, _ *master.FrameworkView, t *master.TaskView) []byte {
-		return appendStateTask(b, t)
+	objects := &taskFill{slot: slotState, tag: everyTask, encode: func(b []byte, _ *master.FrameworkView, t *master.TaskView, fc *flatCache) []byte {
+		return fc.appendStateTask(b, t)
 	}}
 	commands := &taskFill{slot: slotExecutor,
 		tag: func(_ *master.FrameworkView, t *master.TaskView) (string, bool) {
 			return workDirs[t.AgentID], t.ExecutorID == ""
 		},
-		encode: func(b []byte, f *master.FrameworkView, t *master.TaskView) []byte {
-			return appendCommandExecutor(b, t, f.ID, workDirs[t.AgentID])
+		encode: func(b []byte, f *master.FrameworkView, t *master.TaskView, fc *flatCache) []byte {
+			return fc.appendCommandExecutor(b, t, f.ID, workDirs[t.AgentID])
 		}}
 	fillTasks(s, c.parallelFrom, objects, commands)
 	return objects.encoded, commands.encoded
