@@ -362,7 +362,6 @@ func (m *Master) taskOnAgent(a *agentRecord, key taskKey) bool {
 	if f == nil {
 		return false
 	}
-	t := f.tasks[key.task]
-	_, ok := a.tasks[t]
-	return t != nil && ok
+	_, ok := a.tasks[f.tasks[key.task]] // a.tasks never holds nil
+	return ok
 }

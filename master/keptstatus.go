@@ -200,6 +200,18 @@ func (s *KeptStatus) ExecutorID(ids TaskIDs) IDField[mesos.ExecutorID] {
 	return idField(s.executorID, ids.Executor, ids.Task, s.rare.GetExecutorId())
 }
 
+// message is the field as a message (nil when absent); withValue makes
+// one holding a value.
+func (f IDField[M]) message(withValue func(*string) *M) *M {
+	switch {
+	case !f.Present:
+		return nil
+	case f.Msg != nil:
+		return f.Msg
+	}
+	return withValue(strPtr(f.Value))
+}
+
 func idField[M any](k idKept, own, task string, rare *M) IDField[M] {
 	switch k {
 	case idOwn:
@@ -220,24 +232,9 @@ func (s *KeptStatus) Proto(ids TaskIDs) *mesos.TaskStatus {
 		p.Source, p.Uuid, p.Labels, p.ContainerStatus = r.Source, r.Uuid, r.Labels, r.ContainerStatus
 		p.CheckStatus, p.UnreachableTime, p.Limitation = r.CheckStatus, r.UnreachableTime, r.Limitation
 	}
-	if id := s.TaskID(ids); id.Present {
-		p.TaskId = id.Msg
-		if id.Msg == nil {
-			p.TaskId = &mesos.TaskID{Value: strPtr(id.Value)}
-		}
-	}
-	if id := s.AgentID(ids); id.Present {
-		p.AgentId = id.Msg
-		if id.Msg == nil {
-			p.AgentId = &mesos.AgentID{Value: strPtr(id.Value)}
-		}
-	}
-	if id := s.ExecutorID(ids); id.Present {
-		p.ExecutorId = id.Msg
-		if id.Msg == nil {
-			p.ExecutorId = &mesos.ExecutorID{Value: strPtr(id.Value)}
-		}
-	}
+	p.TaskId = s.TaskID(ids).message(func(v *string) *mesos.TaskID { return &mesos.TaskID{Value: v} })
+	p.AgentId = s.AgentID(ids).message(func(v *string) *mesos.AgentID { return &mesos.AgentID{Value: v} })
+	p.ExecutorId = s.ExecutorID(ids).message(func(v *string) *mesos.ExecutorID { return &mesos.ExecutorID{Value: v} })
 	if v, ok := s.State(); ok {
 		p.State = v.Enum()
 	}

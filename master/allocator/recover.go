@@ -161,17 +161,10 @@ func (a *Allocator) ExpireFilters(now time.Time) {
 			ag.filters = nil
 		}
 	}
-	if !next.IsZero() {
-		next = later(next, now.Add(filterSweepInterval))
+	if soonest := now.Add(filterSweepInterval); !next.IsZero() && next.Before(soonest) {
+		next = soonest
 	}
 	a.filterSweepAt = next
-}
-
-func later(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
 }
 
 // dropFilters removes all of c's filters.

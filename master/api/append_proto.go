@@ -374,7 +374,6 @@ func appendStatusField(b []byte, num protowire.Number, s *master.KeptStatus, ids
 func appendStatusIDField[M any, P interface {
 	*M
 	proto.Message
-	GetValue() string
 }](b []byte, num protowire.Number, id master.IDField[M]) []byte {
 	switch {
 	case !id.Present:
