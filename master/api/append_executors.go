@@ -15,7 +15,7 @@ import (
 // are put in executor order (agent, then ID) by bucketing them by agent,
 // without a map or a sort over all of them. ok is false for any other
 // framework.
-func commandExecutors(f *master.FrameworkView, workDirs map[string]string, encoded *int) (live, completed []executorEntry, ok bool) {
+func commandExecutors(f *master.FrameworkView, commands *taskFill) (live, completed []executorEntry, ok bool) {
 	if len(f.Executors) > 0 {
 		return nil, nil, false
 	}
@@ -44,14 +44,14 @@ func commandExecutors(f *master.FrameworkView, workDirs map[string]string, encod
 		ended = append(ended, t)
 	}
 	slices.SortFunc(ended, func(a, b *master.TaskView) int { return cmp.Compare(a.ID, b.ID) }) // oldest first until now
-	live = byAgent(f.Tasks, f.ID, workDirs, encoded)
-	completed = byAgent(ended, f.ID, workDirs, encoded)
+	live = byAgent(f, f.Tasks, commands)
+	completed = byAgent(f, ended, commands)
 	return live, completed, true
 }
 
 // byAgent renders the executors of command tasks ordered by ID, ordered by
 // agent and ID.
-func byAgent(tasks []*master.TaskView, frameworkID string, workDirs map[string]string, encoded *int) []executorEntry {
+func byAgent(f *master.FrameworkView, tasks []*master.TaskView, commands *taskFill) []executorEntry {
 	if len(tasks) == 0 {
 		return nil
 	}
@@ -81,11 +81,7 @@ func byAgent(tasks []*master.TaskView, frameworkID string, workDirs map[string]s
 	out := make([]executorEntry, len(tasks))
 	for i, t := range tasks {
 		yield(i)
-		workDir := workDirs[t.AgentID]
-		b := taskBytes(t, slotExecutor, workDir, encoded, func(t *master.TaskView) []byte {
-			return encodeExact(func(b []byte) []byte { return appendCommandExecutor(b, t, frameworkID, workDir) })
-		})
-		out[next[which[i]]] = executorEntry{executorRef{t.AgentID, t.ID}, b}
+		out[next[which[i]]] = executorEntry{executorRef{t.AgentID, t.ID}, commands.bytes(f, t)}
 		next[which[i]]++
 	}
 	return out

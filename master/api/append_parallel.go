@@ -21,6 +21,8 @@ type taskFill struct {
 	encode func(b []byte, f *master.FrameworkView, t *master.TaskView, fc *flatCache) []byte
 	// encoded counts the tasks encoded.
 	encoded int
+	// stream, in a streamed read, takes the encodings the read misses.
+	stream *deferred
 }
 
 // parallelFrom is how many missing encodings make a read encode them in
@@ -35,8 +37,16 @@ type fillItem struct {
 // fillTasks encodes what is missing of fills for every task of s, in
 // parallel, when at least from encodings are missing.
 func fillTasks(s *master.State, from int, fills ...*taskFill) {
-	var missing []fillItem
-	count := 0
+	missing, count := missingTasks(s, fills)
+	if count < from || count == 0 {
+		return
+	}
+	encodeMissing(missing, runtime.GOMAXPROCS(0), nil, fills)
+}
+
+// missingTasks lists the tasks of s missing an encoding of fills, and
+// counts the encodings missing.
+func missingTasks(s *master.State, fills []*taskFill) (missing []fillItem, count int) {
 	visit := func(f *master.FrameworkView, ts []*master.TaskView) {
 		for _, t := range ts {
 			e := t.Encodings()
@@ -64,10 +74,13 @@ func fillTasks(s *master.State, from int, fills ...*taskFill) {
 	for i := range s.CompletedFrameworks {
 		visit(&s.CompletedFrameworks[i], s.CompletedFrameworks[i].CompletedTasks)
 	}
-	if count < from || count == 0 {
-		return
-	}
-	workers := min(runtime.GOMAXPROCS(0), (len(missing)+511)/512)
+	return missing, count
+}
+
+// encodeMissing encodes and keeps what missing lacks of fills, on up to
+// workers goroutines, until stop (nil: never) is closed.
+func encodeMissing(missing []fillItem, workers int, stop <-chan struct{}, fills []*taskFill) {
+	workers = max(1, min(workers, (len(missing)+511)/512))
 	counts := make([][]int, workers)
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
@@ -80,6 +93,9 @@ func fillTasks(s *master.State, from int, fills ...*taskFill) {
 			var fc flatCache
 			for i, it := range items {
 				yield(i)
+				if i&511 == 511 && stopped(stop) {
+					return
+				}
 				e := it.t.Encodings()
 				for k, fl := range fills {
 					tag, ok := fl.tag(it.f, it.t)
@@ -102,6 +118,37 @@ func fillTasks(s *master.State, from int, fills ...*taskFill) {
 			fills[k].encoded += c[k]
 		}
 	}
+}
+
+func stopped(stop <-chan struct{}) bool {
+	select {
+	case <-stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// bytes is t's encoding of fl: the kept one, or one encoded now and kept,
+// or, in a streamed read, a placeholder for one encoded as the response
+// is written (statebody_stream.go).
+func (fl *taskFill) bytes(f *master.FrameworkView, t *master.TaskView) []byte {
+	tag, _ := fl.tag(f, t)
+	e := t.Encodings()
+	if e != nil {
+		if v := e.Load(fl.slot); v != nil && v.Tag == tag {
+			return v.Bytes
+		}
+	}
+	fl.encoded++
+	if p, ok := fl.stream.placeholder(f, t, fl); ok {
+		return p
+	}
+	b := encodeExact(func(b []byte) []byte { return fl.encode(b, f, t, nil) })
+	if e != nil {
+		e.Store(fl.slot, &master.Encoded{Tag: tag, Bytes: b})
+	}
+	return b
 }
 
 // clone copies b into a slice of its exact size: encodings are kept for

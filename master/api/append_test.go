@@ -374,8 +374,9 @@ func TestCommandExecutorsMatchFrameworkExecutors(t *testing.T) {
 				AgentID: fmt.Sprintf("a%d", r.Intn(5)), FrameworkID: "fw"})
 		}
 		workDirs := map[string]string{"a1": "/w", "a2": "/w2"}
-		var n1, n2 int
-		live, completed, ok := commandExecutors(f, workDirs, &n1)
+		var n2 int
+		_, commands := stateFills(workDirs)
+		live, completed, ok := commandExecutors(f, commands)
 		wantLive, wantCompleted := frameworkExecutors(f, workDirs, &n2)
 		if !ok {
 			continue // a shared executor: frameworkExecutors renders it

@@ -24,7 +24,7 @@ import (
 // order.
 type taskLists struct{ tasks, unreachable, completed [][]byte }
 
-func collectTasks(s *master.State, enc func(*master.TaskView) []byte) taskLists {
+func collectTasks(s *master.State, enc func(*master.FrameworkView, *master.TaskView) []byte) taskLists {
 	live := 0
 	for i := range s.Frameworks {
 		live += len(s.Frameworks[i].Tasks)
@@ -36,19 +36,19 @@ func collectTasks(s *master.State, enc func(*master.TaskView) []byte) taskLists 
 			yield(j)
 			t := f.Tasks[j]
 			if t.State == mesos.TaskState_TASK_UNREACHABLE {
-				out.unreachable = append(out.unreachable, enc(t))
+				out.unreachable = append(out.unreachable, enc(f, t))
 				continue
 			}
-			out.tasks = append(out.tasks, enc(t))
+			out.tasks = append(out.tasks, enc(f, t))
 		}
 		for j := range f.CompletedTasks {
-			out.completed = append(out.completed, enc(f.CompletedTasks[j]))
+			out.completed = append(out.completed, enc(f, f.CompletedTasks[j]))
 		}
 	}
 	for i := range s.CompletedFrameworks {
 		f := &s.CompletedFrameworks[i]
 		for j := range f.CompletedTasks {
-			out.completed = append(out.completed, enc(f.CompletedTasks[j]))
+			out.completed = append(out.completed, enc(f, f.CompletedTasks[j]))
 		}
 	}
 	return out
@@ -134,32 +134,24 @@ func (c *stateCaches) protoTasks(s *master.State) taskLists {
 	fill := &taskFill{slot: slotProto, tag: everyTask, encode: func(b []byte, _ *master.FrameworkView, t *master.TaskView, _ *flatCache) []byte {
 		return appendTaskProto(b, t)
 	}}
+	// Protobuf is not streamed: the lengths of the lists come first.
 	fillTasks(s, c.parallelFrom, fill)
-	encoded := fill.encoded
-	lists := collectTasks(s, func(t *master.TaskView) []byte {
-		return taskBytes(t, slotProto, "", &encoded, func(t *master.TaskView) []byte {
-			return encodeExact(func(b []byte) []byte { return appendTaskProto(b, t) })
-		})
-	})
-	c.stats.record("protobuf tasks", encoded)
+	lists := collectTasks(s, fill.bytes)
+	c.stats.record("protobuf tasks", fill.encoded)
 	return lists
 }
 
-// jsonTasks are the state's tasks in Mesos JSON, from their views.
-func (c *stateCaches) jsonTasks(s *master.State) taskLists {
+// jsonTasks are the state's tasks in Mesos JSON, from their views; lazy
+// holds those a streamed read encodes as it writes.
+func (c *stateCaches) jsonTasks(s *master.State) (lists taskLists, lazy *deferred) {
 	c.idle.read()
 	fill := &taskFill{slot: slotJSON, tag: everyTask, encode: func(b []byte, _ *master.FrameworkView, t *master.TaskView, _ *flatCache) []byte {
 		return appendTaskJSON(b, t)
 	}}
-	fillTasks(s, c.parallelFrom, fill)
-	encoded := fill.encoded
-	lists := collectTasks(s, func(t *master.TaskView) []byte {
-		return taskBytes(t, slotJSON, "", &encoded, func(t *master.TaskView) []byte {
-			return encodeExact(func(b []byte) []byte { return appendTaskJSON(b, t) })
-		})
-	})
-	c.stats.record("json tasks", encoded)
-	return lists
+	lazy = c.prepare(s, fill)
+	lists = collectTasks(s, fill.bytes)
+	c.stats.record("json tasks", fill.encoded)
+	return lists, lazy
 }
 
 // protoLen is the encoded size of GetTasks holding the lists.
@@ -225,8 +217,9 @@ var getTasksJSONHead = []byte(`{"type":"GET_TASKS","get_tasks":{`)
 
 // getTasksJSON encodes GET_TASKS's Response in Mesos JSON.
 func (c *stateCaches) getTasksJSON(s *master.State) (*body, error) {
-	lists := c.jsonTasks(s)
+	lists, lazy := c.jsonTasks(s)
 	b := newBody(lists)
+	b.lazy = lazy
 	b.add(getTasksJSONHead)
 	b.addJSONTasks(lists)
 	b.add(closeObject)
@@ -279,7 +272,7 @@ var (
 // response is encoded whole and the tasks are spliced in as get_state's
 // first field.
 func (c *stateCaches) getStateJSON(s *master.State) (*body, error) {
-	lists := c.jsonTasks(s)
+	lists, lazy := c.jsonTasks(s)
 	rest := stateRest(s)
 	rest.GetAgents = &masterpb.Response_GetAgents{}
 	head, err := mesosjson.Marshal(&masterpb.Response{Type: masterpb.Response_GET_STATE.Enum(), GetState: rest})
@@ -293,6 +286,7 @@ func (c *stateCaches) getStateJSON(s *master.State) (*body, error) {
 	agents := c.jsonAgents(s)
 	at += len(getStateKey)
 	b := newBody(lists)
+	b.lazy = lazy
 	b.add(head[:at])
 	b.add(getTasksOpen)
 	b.addJSONTasks(lists)

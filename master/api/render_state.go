@@ -60,27 +60,23 @@ func mustJSON(v any) []byte {
 	return b
 }
 
-// readCount counts what one read of /master/state encoded.
-type readCount struct{ tasks, executors int }
-
 // fillStateTasks makes the task objects and command executor objects a
 // read of /master/state is missing, in parallel when there are many
 // (append_parallel.go). A command task's executor is kept with the task,
 // tagged with its agent's work directory, as sandboxes.go keeps the
 // executor of a single task.
-func (c *stateCaches) fillStateTasks(s *master.State, workDirs map[string]string) (tasks, executors int) {
-	objects := &taskFill{slot: slotState, tag: everyTask, encode: func(b []byte, _ *master.FrameworkView, t *master.TaskView, fc *flatCache) []byte {
+func stateFills(workDirs map[string]string) (objects, commands *taskFill) {
+	objects = &taskFill{slot: slotState, tag: everyTask, encode: func(b []byte, _ *master.FrameworkView, t *master.TaskView, fc *flatCache) []byte {
 		return fc.appendStateTask(b, t)
 	}}
-	commands := &taskFill{slot: slotExecutor,
+	commands = &taskFill{slot: slotExecutor,
 		tag: func(_ *master.FrameworkView, t *master.TaskView) (string, bool) {
 			return workDirs[t.AgentID], t.ExecutorID == ""
 		},
 		encode: func(b []byte, f *master.FrameworkView, t *master.TaskView, fc *flatCache) []byte {
 			return fc.appendCommandExecutor(b, t, f.ID, workDirs[t.AgentID])
 		}}
-	fillTasks(s, c.parallelFrom, objects, commands)
-	return objects.encoded, commands.encoded
+	return objects, commands
 }
 
 // masterState encodes /master/state.
@@ -147,16 +143,16 @@ func (c *stateCaches) masterStateView(s *master.State, v *viewer) (*body, error)
 	workDirs := agentWorkDirs(s) // sandboxes.go
 	executors := c.executors.begin(workDirs)
 	n := countTasks(s)
-	var encoded readCount
-	encoded.tasks, encoded.executors = c.fillStateTasks(s, workDirs)
-	b := &body{parts: make([][]byte, 0, 4*n+2*len(agents)+64)}
+	objects, commands := stateFills(workDirs)
+	lazy := c.prepare(s, objects, commands)
+	b := &body{parts: make([][]byte, 0, 4*n+2*len(agents)+64), lazy: lazy}
 	frameworks := func(fs []master.FrameworkView) {
 		b.add(openArray)
 		for i := range fs {
 			if i > 0 {
 				b.add(comma)
 			}
-			c.framework(b, &fs[i], workDirs, executors, &encoded, v)
+			c.framework(b, &fs[i], workDirs, executors, objects, commands, v)
 		}
 		b.add(closeArray)
 	}
@@ -174,19 +170,15 @@ func (c *stateCaches) masterStateView(s *master.State, v *viewer) (*body, error)
 		// A filtered read would keep only what its principal sees.
 		c.executors.end(executors)
 	}
-	c.stats.record("state tasks", encoded.tasks)
-	c.stats.record("state executors", encoded.executors)
+	c.stats.record("state tasks", objects.encoded)
+	c.stats.record("state executors", commands.encoded)
 	return b, nil
 }
 
 // framework adds one framework object of /master/state.
-func (c *stateCaches) framework(b *body, f *master.FrameworkView, workDirs map[string]string, executors *executorGen, encoded *readCount, v *viewer) {
+func (c *stateCaches) framework(b *body, f *master.FrameworkView, workDirs map[string]string, executors *executorGen, objects, commands *taskFill, v *viewer) {
 	var live, unreachable, completed [][]byte
-	enc := func(t *master.TaskView) []byte {
-		return taskBytes(t, slotState, "", &encoded.tasks, func(t *master.TaskView) []byte {
-			return encodeExact(func(b []byte) []byte { return appendStateTask(b, t) })
-		})
-	}
+	enc := func(t *master.TaskView) []byte { return objects.bytes(f, t) }
 	live = make([][]byte, 0, len(f.Tasks))
 	for i := range f.Tasks {
 		yield(i)
@@ -201,7 +193,7 @@ func (c *stateCaches) framework(b *body, f *master.FrameworkView, workDirs map[s
 	for i := range f.CompletedTasks {
 		completed = append(completed, enc(f.CompletedTasks[i]))
 	}
-	liveExecutors, completedExecutors := executors.lists(f, workDirs, &encoded.executors)
+	liveExecutors, completedExecutors := executors.lists(f, workDirs, commands)
 	liveExecutors, completedExecutors = v.executorEntries(f, liveExecutors), v.executorEntries(f, completedExecutors)
 	o := frameworkObject(*f)
 	for _, k := range []string{"tasks", "unreachable_tasks", "completed_tasks", "executors", "completed_executors"} {

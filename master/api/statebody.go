@@ -19,6 +19,10 @@ type body struct {
 	parts [][]byte
 	n     int
 	arena []byte // small headers, carved out of one buffer
+	// lazy, when set, holds encodings the parts only have placeholders
+	// for: they are encoded as the body is written (statebody_stream.go),
+	// and n does not count them.
+	lazy *deferred
 }
 
 func (b *body) add(p []byte) {
@@ -39,6 +43,10 @@ func (b *body) header(num protowire.Number, n int) {
 
 const binaryMaxVarint = 10
 
+// responseBuffer is how many bytes a response is written in (a variable for
+// the tests).
+var responseBuffer = 256 << 10
+
 // yield gives up the processor every 1024 steps of a long read: two
 // clients reading 100,000 tasks would otherwise hold both cores for whole
 // scheduler time slices (10 ms) while the master's event loop and the
@@ -49,10 +57,29 @@ func yield(i int) {
 	}
 }
 
+// streamed reports whether b encodes some of its parts as it is written.
+func (b *body) streamed() bool { return b.lazy != nil && len(b.lazy.items) > 0 }
+
 func (b *body) writeTo(w io.Writer) error {
-	bw := bufio.NewWriterSize(w, 256<<10)
+	if b.streamed() {
+		return b.writeStreamed(w)
+	}
+	return b.writeParts(w, nil)
+}
+
+// writeParts writes the parts in order; piece gives the bytes of the
+// at-th placeholder among them.
+func (b *body) writeParts(w io.Writer, piece func(at int) []byte) error {
+	bw := bufio.NewWriterSize(w, responseBuffer)
+	at := 0
 	for i, p := range b.parts {
 		yield(i)
+		if piece != nil && len(p) == 0 {
+			if _, ok := b.lazy.index(p); ok {
+				p = piece(at)
+				at++
+			}
+		}
 		if _, err := bw.Write(p); err != nil {
 			return err
 		}
@@ -60,11 +87,16 @@ func (b *body) writeTo(w io.Writer) error {
 	return bw.Flush()
 }
 
-// serve writes b as the whole response.
+// serve writes b as the whole response. A streamed body's length is not
+// known before it is written: it goes out in chunks.
 func (b *body) serve(w http.ResponseWriter, contentType string) {
 	w.Header().Set("Content-Type", contentType)
-	w.Header().Set("Content-Length", strconv.Itoa(b.n))
-	_ = b.writeTo(w) // the client went away
+	if !b.streamed() {
+		w.Header().Set("Content-Length", strconv.Itoa(b.n))
+	}
+	if b.writeTo(w) == nil && b.streamed() && b.lazy.warm != nil {
+		b.lazy.warm()
+	}
 }
 
 var openArray = []byte("[")

@@ -33,11 +33,15 @@ type stateCaches struct {
 	// parallelFrom is how many missing task encodings make a read encode
 	// them in parallel (append_parallel.go).
 	parallelFrom int
+	// streamFrom is how many make a JSON read stream them instead
+	// (statebody_stream.go), and warmer keep them afterwards.
+	streamFrom int
+	warmer     warmer
 }
 
 func newStateCaches(ttl time.Duration) *stateCaches {
 	return &stateCaches{idle: idleDropper{ttl: ttl, drop: func() {}},
-		slots: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)-1)), parallelFrom: parallelFrom}
+		slots: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)-1)), parallelFrom: parallelFrom, streamFrom: parallelFrom}
 }
 
 // encodeFailed is an encoding error, as opposed to the master's.
@@ -194,17 +198,19 @@ func (c *executorCache) begin(workDirs map[string]string) *executorGen {
 
 // lists returns f's executors, live and completed, from the previous read
 // when nothing they depend on changed.
-func (g *executorGen) lists(f *master.FrameworkView, workDirs map[string]string, encoded *int) (live, completed []executorEntry) {
+// commands encodes command tasks' executors; a streamed read's lists hold
+// placeholders, and are not kept.
+func (g *executorGen) lists(f *master.FrameworkView, workDirs map[string]string, commands *taskFill) (live, completed []executorEntry) {
 	if p := g.prev[f.ID]; p != nil && f.TaskSet != 0 && g.sameWorkDirs && p.taskSet == f.TaskSet &&
 		sameTaskList(p.completed, f.CompletedTasks) && sameExecutorViews(p.custom, f.Executors) {
 		g.next[f.ID] = p
 		return p.live, p.completeE
 	}
-	live, completed, ok := commandExecutors(f, workDirs, encoded) // append_executors.go
+	live, completed, ok := commandExecutors(f, commands) // append_executors.go
 	if !ok {
-		live, completed = frameworkExecutors(f, workDirs, encoded)
+		live, completed = frameworkExecutors(f, workDirs, &commands.encoded)
 	}
-	if f.TaskSet != 0 {
+	if f.TaskSet != 0 && commands.stream == nil {
 		keys := make([]master.TaskKey, len(f.CompletedTasks))
 		for i := range f.CompletedTasks {
 			keys[i] = f.CompletedTasks[i].Key
@@ -256,6 +262,7 @@ func sameExecutorViews(a, b []master.ExecutorView) bool {
 // agents' objects.
 func (c *stateCaches) forget(m *master.Master) func() {
 	return func() {
+		c.warmer.reset()
 		c.agents.reset()
 		c.executors.reset()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

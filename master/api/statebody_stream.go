@@ -1,0 +1,174 @@
+package api
+
+import (
+	"io"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/agoraproject/agora/master"
+)
+
+// A cold JSON read (the first, or the first after the kept encodings were
+// dropped) is streamed. Encoding every task and keeping the encodings
+// before answering would allocate some 100 MB on the client's time, and
+// that much allocation makes the collector mark the master's whole heap
+// once or twice during the read. Instead the response is assembled with a
+// placeholder for each missing encoding, and the placeholders are encoded
+// while the response is written: in order, by GOMAXPROCS workers, into a
+// few reused buffers a little ahead of the writer. The encodings are made
+// again and kept afterwards, by one goroutine in the background (warm),
+// for the reads that follow.
+
+// deferred are the encodings a streamed read left to its writing.
+type deferred struct {
+	items []deferredItem
+	// marks tell placeholders apart: placeholder k is marks[k:k], an empty
+	// slice found again by its address.
+	marks []byte
+	// warm keeps the encodings after the response was written.
+	warm func()
+}
+
+type deferredItem struct {
+	f    *master.FrameworkView
+	t    *master.TaskView
+	fill *taskFill
+}
+
+func newDeferred(n int) *deferred {
+	return &deferred{items: make([]deferredItem, 0, n), marks: make([]byte, n)}
+}
+
+// placeholder defers t's encoding of fill (ok false: d is nil or full).
+func (d *deferred) placeholder(f *master.FrameworkView, t *master.TaskView, fill *taskFill) ([]byte, bool) {
+	if d == nil || len(d.items) == len(d.marks) {
+		return nil, false
+	}
+	k := len(d.items)
+	d.items = append(d.items, deferredItem{f, t, fill})
+	return d.marks[k:k], true
+}
+
+// index is the item p is the placeholder of.
+func (d *deferred) index(p []byte) (int, bool) {
+	if len(p) != 0 || cap(p) == 0 {
+		return 0, false
+	}
+	k := cap(d.marks) - cap(p)
+	if k < 0 || k >= len(d.items) || &p[:1][0] != &d.marks[k] {
+		return 0, false
+	}
+	return k, true
+}
+
+// Variables for the tests.
+var (
+	streamChunk  = 512 // items a worker encodes at once
+	streamWindow = 8   // chunks encoded ahead of the writer at most
+)
+
+var streamBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 512<<10); return &b }}
+
+// streamed is one writing of a body with deferred encodings.
+type streamed struct {
+	d      *deferred
+	seq    []int32 // items in the order the body writes them
+	chunks []streamedChunk
+	next   atomic.Int64
+	// pending is the chunk whose last piece the writer took last: its
+	// buffer goes back when the writer comes for the next piece.
+	pending *streamedChunk
+	window  chan struct{}
+	stop    chan struct{}
+	wg      sync.WaitGroup
+}
+
+type streamedChunk struct {
+	done chan struct{}
+	buf  *[]byte
+	ends []int32
+}
+
+// writeStreamed writes parts, encoding the deferred items as it goes.
+func (b *body) writeStreamed(w io.Writer) error {
+	st := &streamed{d: b.lazy, window: make(chan struct{}, streamWindow), stop: make(chan struct{})}
+	st.seq = make([]int32, 0, len(b.lazy.items))
+	for _, p := range b.parts {
+		if k, ok := b.lazy.index(p); ok {
+			st.seq = append(st.seq, int32(k))
+		}
+	}
+	st.chunks = make([]streamedChunk, (len(st.seq)+streamChunk-1)/streamChunk)
+	for i := range st.chunks {
+		st.chunks[i].done = make(chan struct{})
+	}
+	for range min(runtime.GOMAXPROCS(0), len(st.chunks)) {
+		st.wg.Add(1)
+		go st.work()
+	}
+	defer func() {
+		close(st.stop)
+		st.wg.Wait()
+		if st.pending != nil {
+			st.release(st.pending)
+		}
+	}()
+	return b.writeParts(w, st.piece)
+}
+
+// piece is the bytes of the at-th deferred item written, waiting for its
+// chunk.
+func (st *streamed) piece(at int) []byte {
+	if st.pending != nil {
+		st.release(st.pending)
+		st.pending = nil
+	}
+	c := &st.chunks[at/streamChunk]
+	<-c.done
+	i := at % streamChunk
+	start := int32(0)
+	if i > 0 {
+		start = c.ends[i-1]
+	}
+	p := (*c.buf)[start:c.ends[i]]
+	if i == len(c.ends)-1 {
+		st.pending = c // the writer copies p before it asks for more
+	}
+	return p
+}
+
+func (st *streamed) release(c *streamedChunk) {
+	streamBuffers.Put(c.buf)
+	c.buf = nil
+	<-st.window
+}
+
+func (st *streamed) work() {
+	defer st.wg.Done()
+	var fc flatCache
+	for {
+		select {
+		case st.window <- struct{}{}:
+		case <-st.stop:
+			return
+		}
+		i := int(st.next.Add(1) - 1)
+		if i >= len(st.chunks) {
+			<-st.window
+			return
+		}
+		c := &st.chunks[i]
+		c.buf = streamBuffers.Get().(*[]byte)
+		buf := (*c.buf)[:0]
+		items := st.seq[i*streamChunk : min(len(st.seq), (i+1)*streamChunk)]
+		c.ends = make([]int32, len(items))
+		for j, k := range items {
+			it := &st.d.items[k]
+			buf = it.fill.encode(buf, it.f, it.t, &fc)
+			c.ends[j] = int32(len(buf))
+		}
+		*c.buf = buf
+		close(c.done)
+	}
+}
