@@ -142,16 +142,17 @@ func (c *stateCaches) protoTasks(s *master.State) taskLists {
 }
 
 // jsonTasks are the state's tasks in Mesos JSON, from their views; lazy
-// holds those a streamed read encodes as it writes.
-func (c *stateCaches) jsonTasks(s *master.State) (lists taskLists, lazy *deferred) {
+// holds the encodings the lists have placeholders for, and settle fills
+// them once the response is assembled.
+func (c *stateCaches) jsonTasks(s *master.State) (lists taskLists, lazy *deferred, fill *taskFill) {
 	c.idle.read()
-	fill := &taskFill{slot: slotJSON, tag: everyTask, encode: func(b []byte, _ *master.FrameworkView, t *master.TaskView, _ *flatCache) []byte {
+	fill = &taskFill{slot: slotJSON, tag: everyTask, encode: func(b []byte, _ *master.FrameworkView, t *master.TaskView, _ *flatCache) []byte {
 		return appendTaskJSON(b, t)
 	}}
-	lazy = c.prepare(s, fill)
+	lazy = deferAll(s, fill)
 	lists = collectTasks(s, fill.bytes)
 	c.stats.record("json tasks", fill.encoded)
-	return lists, lazy
+	return lists, lazy, fill
 }
 
 // protoLen is the encoded size of GetTasks holding the lists.
@@ -217,13 +218,13 @@ var getTasksJSONHead = []byte(`{"type":"GET_TASKS","get_tasks":{`)
 
 // getTasksJSON encodes GET_TASKS's Response in Mesos JSON.
 func (c *stateCaches) getTasksJSON(s *master.State) (*body, error) {
-	lists, lazy := c.jsonTasks(s)
+	lists, lazy, fill := c.jsonTasks(s)
 	b := newBody(lists)
-	b.lazy = lazy
 	b.add(getTasksJSONHead)
 	b.addJSONTasks(lists)
 	b.add(closeObject)
 	b.add(closeObject)
+	c.settle(b, lazy, s, fill)
 	return b, nil
 }
 
@@ -272,7 +273,7 @@ var (
 // response is encoded whole and the tasks are spliced in as get_state's
 // first field.
 func (c *stateCaches) getStateJSON(s *master.State) (*body, error) {
-	lists, lazy := c.jsonTasks(s)
+	lists, lazy, fill := c.jsonTasks(s)
 	rest := stateRest(s)
 	rest.GetAgents = &masterpb.Response_GetAgents{}
 	head, err := mesosjson.Marshal(&masterpb.Response{Type: masterpb.Response_GET_STATE.Enum(), GetState: rest})
@@ -286,7 +287,6 @@ func (c *stateCaches) getStateJSON(s *master.State) (*body, error) {
 	agents := c.jsonAgents(s)
 	at += len(getStateKey)
 	b := newBody(lists)
-	b.lazy = lazy
 	b.add(head[:at])
 	b.add(getTasksOpen)
 	b.addJSONTasks(lists)
@@ -301,6 +301,7 @@ func (c *stateCaches) getStateJSON(s *master.State) (*body, error) {
 	b.add(closeObject)
 	b.add(closeObject)
 	b.add(closeObject)
+	c.settle(b, lazy, s, fill)
 	return b, nil
 }
 

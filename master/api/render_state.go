@@ -144,8 +144,8 @@ func (c *stateCaches) masterStateView(s *master.State, v *viewer) (*body, error)
 	executors := c.executors.begin(workDirs)
 	n := countTasks(s)
 	objects, commands := stateFills(workDirs)
-	lazy := c.prepare(s, objects, commands)
-	b := &body{parts: make([][]byte, 0, 4*n+2*len(agents)+64), lazy: lazy}
+	lazy := deferAll(s, objects, commands)
+	b := &body{parts: make([][]byte, 0, 4*n+2*len(agents)+64)}
 	frameworks := func(fs []master.FrameworkView) {
 		b.add(openArray)
 		for i := range fs {
@@ -170,6 +170,7 @@ func (c *stateCaches) masterStateView(s *master.State, v *viewer) (*body, error)
 		// A filtered read would keep only what its principal sees.
 		c.executors.end(executors)
 	}
+	c.settle(b, lazy, s, objects, commands)
 	c.stats.record("state tasks", objects.encoded)
 	c.stats.record("state executors", commands.encoded)
 	return b, nil

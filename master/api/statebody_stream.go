@@ -36,8 +36,40 @@ type deferredItem struct {
 	fill *taskFill
 }
 
-func newDeferred(n int) *deferred {
-	return &deferred{items: make([]deferredItem, 0, n), marks: make([]byte, n)}
+// newDeferred can defer up to n encodings.
+func newDeferred(n int) *deferred { return &deferred{marks: make([]byte, n)} }
+
+// resolve encodes the deferred items now, keeps them, and puts them in
+// b's parts in place of their placeholders.
+func (d *deferred) resolve(b *body) {
+	enc := make([][]byte, len(d.items))
+	for k := range d.items {
+		it := &d.items[k]
+		enc[k] = encodeExact(func(buf []byte) []byte { return it.fill.encode(buf, it.f, it.t, nil) })
+		if e := it.t.Encodings(); e != nil {
+			tag, _ := it.fill.tag(it.f, it.t)
+			e.Store(it.fill.slot, &master.Encoded{Tag: tag, Bytes: enc[k]})
+		}
+	}
+	for i, p := range b.parts {
+		if k, ok := d.index(p); ok {
+			b.parts[i] = enc[k]
+			b.n += len(enc[k])
+		}
+	}
+}
+
+// holds reports whether any of es is a placeholder of d.
+func (d *deferred) holds(es []executorEntry) bool {
+	if d == nil || len(d.items) == 0 {
+		return false
+	}
+	for i := range es {
+		if _, ok := d.index(es[i].b); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // placeholder defers t's encoding of fill (ok false: d is nil or full).

@@ -198,8 +198,8 @@ func (c *executorCache) begin(workDirs map[string]string) *executorGen {
 
 // lists returns f's executors, live and completed, from the previous read
 // when nothing they depend on changed.
-// commands encodes command tasks' executors; a streamed read's lists hold
-// placeholders, and are not kept.
+// commands encodes command tasks' executors; lists holding placeholders
+// for encodings the read makes later are not kept.
 func (g *executorGen) lists(f *master.FrameworkView, workDirs map[string]string, commands *taskFill) (live, completed []executorEntry) {
 	if p := g.prev[f.ID]; p != nil && f.TaskSet != 0 && g.sameWorkDirs && p.taskSet == f.TaskSet &&
 		sameTaskList(p.completed, f.CompletedTasks) && sameExecutorViews(p.custom, f.Executors) {
@@ -210,7 +210,7 @@ func (g *executorGen) lists(f *master.FrameworkView, workDirs map[string]string,
 	if !ok {
 		live, completed = frameworkExecutors(f, workDirs, &commands.encoded)
 	}
-	if f.TaskSet != 0 && commands.stream == nil {
+	if f.TaskSet != 0 && !commands.stream.holds(live) && !commands.stream.holds(completed) {
 		keys := make([]master.TaskKey, len(f.CompletedTasks))
 		for i := range f.CompletedTasks {
 			keys[i] = f.CompletedTasks[i].Key

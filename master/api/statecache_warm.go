@@ -1,33 +1,34 @@
 package api
 
 import (
-	"runtime"
 	"sync"
 
 	"github.com/agoraproject/agora/master"
 )
 
-// prepare readies fills for a read of s. A read missing at least
-// streamFrom encodings is streamed: it returns the deferred encodings,
-// which the fills now hand out placeholders for (statebody_stream.go).
-// Otherwise a read missing at least parallelFrom encodings makes them
-// first, in parallel (append_parallel.go).
-func (c *stateCaches) prepare(s *master.State, fills ...*taskFill) *deferred {
-	missing, count := missingTasks(s, fills)
-	switch {
-	case count == 0:
-		return nil
-	case count >= c.streamFrom:
-		d := newDeferred(count)
-		for _, fl := range fills {
-			fl.stream = d
-		}
-		d.warm = func() { c.warmer.start(s, fills) }
-		return d
-	case count >= c.parallelFrom:
-		encodeMissing(missing, runtime.GOMAXPROCS(0), nil, fills)
+// deferAll makes fills defer every encoding a read of s misses: the read
+// is assembled with placeholders (statebody_stream.go), and settle then
+// decides how they are filled.
+func deferAll(s *master.State, fills ...*taskFill) *deferred {
+	d := newDeferred(countTasks(s) * len(fills))
+	for _, fl := range fills {
+		fl.stream = d
 	}
-	return nil
+	return d
+}
+
+// settle fills b's placeholders. A read missing fewer than streamFrom
+// encodings makes them now and keeps them; one missing more is streamed,
+// and the encodings are kept in the background once it was written.
+func (c *stateCaches) settle(b *body, d *deferred, s *master.State, fills ...*taskFill) {
+	switch {
+	case len(d.items) == 0:
+	case len(d.items) < c.streamFrom:
+		d.resolve(b)
+	default:
+		b.lazy = d
+		d.warm = func() { c.warmer.start(s, fills) }
+	}
 }
 
 // warmer keeps, in the background, the encodings a streamed read wrote
