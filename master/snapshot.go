@@ -261,8 +261,23 @@ func (s *State) summarize(order *taskOrder, sums *sumCache) {
 		a.Offered = offeredByAgent[a.ID]
 	}
 	s.addExecutorUse()
-	slices.SortFunc(s.Agents, func(a, b AgentView) int { return cmp.Compare(a.ID, b.ID) })
+	s.Agents = sortedAgents(s.Agents)
 	slices.SortFunc(s.Frameworks, func(a, b FrameworkView) int { return cmp.Compare(a.ID, b.ID) })
+}
+
+// sortedAgents orders agents by ID. Agent views are big: an index is
+// sorted, and each view moved once.
+func sortedAgents(agents []AgentView) []AgentView {
+	idx := make([]int32, len(agents))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortFunc(idx, func(a, b int32) int { return cmp.Compare(agents[a].ID, agents[b].ID) })
+	out := make([]AgentView, len(agents))
+	for i, j := range idx {
+		out[i] = agents[j]
+	}
+	return out
 }
 
 // sumStripped adds rs up without allocation info. Items of different

@@ -7,27 +7,26 @@ import (
 )
 
 // taskOrder orders a State's tasks by ID without sorting 100,000 of them
-// at every read: it keeps each framework's order from the previous read
-// (a rank per task record, whose ID never changes), places the tasks it
-// knows by rank, sorts only the new ones and merges. It runs off the
-// loop; concurrent reads share it under a lock held for the placement.
+// at every read: it keeps each framework's order from the previous read,
+// places the tasks it knows by their rank in it, sorts only the new ones
+// and merges. It runs off the loop; concurrent reads share it under a
+// lock held for the placement.
 type taskOrder struct {
 	mu          sync.Mutex
 	byFramework map[string]*frameworkOrder
 	nextID      uint64
 }
 
-// frameworkOrder is one framework's tasks in ID order, by record. Its id
-// is new whenever the set of tasks changes. views is the list the loop
-// gave and perm the sorted position of each of its entries: while the
-// loop's list holds the same records at the same places (tasks only
-// changed state), ordering is one pass without lookups.
+// frameworkOrder is one framework's tasks in ID order. Its id is new
+// whenever the set of tasks changes. views is the list the loop gave and
+// perm the sorted position of each of its entries: while the loop's list
+// holds the same records at the same places (tasks only changed state),
+// ordering is one pass without lookups.
 type frameworkOrder struct {
-	rank  map[*taskRecord]int32
-	n     int
-	id    uint64
-	views []*TaskView
-	perm  []int32
+	sorted []*TaskView
+	id     uint64
+	views  []*TaskView
+	perm   []int32
 }
 
 // order returns each framework's live tasks sorted by ID.
@@ -38,12 +37,12 @@ func (o *taskOrder) order(frameworks []FrameworkView) [][]*TaskView {
 	out := make([][]*TaskView, len(frameworks))
 	for i := range frameworks {
 		f := &frameworks[i]
-		sorted, fo := orderViews(f.taskViews, o.byFramework[f.ID])
+		fo := orderViews(f.taskViews, o.byFramework[f.ID])
 		if fo.id == 0 {
 			o.nextID++
 			fo.id = o.nextID
 		}
-		out[i], next[f.ID], f.TaskSet = sorted, fo, fo.id
+		out[i], next[f.ID], f.TaskSet = fo.sorted, fo, fo.id
 	}
 	o.byFramework = next // frameworks that are gone drop out
 	return out
@@ -51,23 +50,26 @@ func (o *taskOrder) order(frameworks []FrameworkView) [][]*TaskView {
 
 func byID(a, b *TaskView) int { return cmp.Compare(a.ID, b.ID) }
 
-func orderViews(views []*TaskView, prev *frameworkOrder) ([]*TaskView, *frameworkOrder) {
+// orderViews orders views, from prev (nil: none); the result has prev's
+// id when it holds the same tasks.
+func orderViews(views []*TaskView, prev *frameworkOrder) *frameworkOrder {
 	if prev != nil && sameRecords(prev.views, views) {
 		sorted := make([]*TaskView, len(views))
 		for i, v := range views {
 			sorted[prev.perm[i]] = v
 		}
-		next := *prev
-		next.views = views
-		return sorted, &next
+		return &frameworkOrder{sorted: sorted, id: prev.id, views: views, perm: prev.perm}
 	}
-	sorted, fo := orderByRank(views, prev)
-	fo.views = views
-	fo.perm = make([]int32, len(views))
-	for i, v := range views {
-		fo.perm[i] = fo.rank[v.Key.rec]
+	ps, same := placeByRank(views, prev)
+	fo := &frameworkOrder{sorted: make([]*TaskView, len(ps)), views: views, perm: make([]int32, len(ps))}
+	if same {
+		fo.id = prev.id
 	}
-	return sorted, fo
+	for i, p := range ps {
+		fo.sorted[i] = p.v
+		fo.perm[p.at] = int32(i)
+	}
+	return fo
 }
 
 // sameRecords reports whether two lists of views hold the same tasks at
@@ -84,55 +86,55 @@ func sameRecords(a, b []*TaskView) bool {
 	return true
 }
 
-func orderByRank(views []*TaskView, prev *frameworkOrder) ([]*TaskView, *frameworkOrder) {
-	if prev == nil {
-		sorted := slices.Clone(views)
-		sortViews(sorted)
-		return sorted, ranksOf(sorted)
-	}
-	slots := make([]*TaskView, prev.n)
-	var fresh []*TaskView
-	for _, v := range views {
-		if r, ok := prev.rank[v.Key.rec]; ok && slots[r] == nil {
-			slots[r] = v
-			continue
-		}
-		fresh = append(fresh, v)
-	}
-	known := slots[:0]
-	for _, v := range slots {
-		if v != nil {
-			known = append(known, v)
-		}
-	}
-	if len(fresh) == 0 && len(known) == prev.n {
-		same := *prev
-		return known, &same
-	}
-	slices.SortFunc(fresh, byID)
-	merged := make([]*TaskView, 0, len(known)+len(fresh))
-	i, j := 0, 0
-	for i < len(known) && j < len(fresh) {
-		if byID(fresh[j], known[i]) < 0 {
-			merged = append(merged, fresh[j])
-			j++
-		} else {
-			merged = append(merged, known[i])
-			i++
-		}
-	}
-	merged = append(append(merged, known[i:]...), fresh[j:]...)
-	return merged, ranksOf(merged)
+// placed is a view and its place in the loop's list.
+type placed struct {
+	v  *TaskView
+	at int32
 }
 
-func ranksOf(sorted []*TaskView) *frameworkOrder {
-	fo := &frameworkOrder{rank: make(map[*taskRecord]int32, len(sorted)), n: len(sorted)}
-	for i, v := range sorted {
+func placedByID(a, b placed) int { return byID(a.v, b.v) }
+
+// placeByRank sorts views by ID, placing those prev holds by their rank
+// there. same reports that the views are the tasks of prev.
+func placeByRank(views []*TaskView, prev *frameworkOrder) (ps []placed, same bool) {
+	if prev == nil {
+		ps = make([]placed, len(views))
+		for i, v := range views {
+			ps[i] = placed{v, int32(i)}
+		}
+		sortPlaced(ps)
+		return ps, false
+	}
+	// The ranks are looked up only when the tasks changed: a cold read
+	// and a read of unchanged tasks build no map.
+	rank := make(map[*taskRecord]int32, len(prev.sorted))
+	for i, v := range prev.sorted {
 		if v.Key.rec != nil {
-			fo.rank[v.Key.rec] = int32(i)
+			rank[v.Key.rec] = int32(i)
 		}
 	}
-	return fo
+	slots := make([]placed, len(prev.sorted))
+	var fresh []placed
+	for i, v := range views {
+		if r, ok := rank[v.Key.rec]; ok && v.Key.rec != nil && slots[r].v == nil {
+			slots[r] = placed{v, int32(i)}
+			continue
+		}
+		fresh = append(fresh, placed{v, int32(i)})
+	}
+	known := slots[:0]
+	for _, p := range slots {
+		if p.v != nil {
+			known = append(known, p)
+		}
+	}
+	if len(fresh) == 0 {
+		return known, len(known) == len(prev.sorted)
+	}
+	slices.SortFunc(fresh, placedByID)
+	merged := make([]placed, len(known)+len(fresh))
+	mergePlaced(merged, known, fresh)
+	return merged, false
 }
 
 // reset forgets the orders kept.

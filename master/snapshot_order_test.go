@@ -34,14 +34,32 @@ func TestTaskOrderMatchesSorting(t *testing.T) {
 			want = append(want, r.id)
 		}
 		slices.Sort(want)
-		got := o.order([]FrameworkView{f})[0]
-		if len(got) != len(want) {
-			t.Fatalf("read %d: %d tasks, want %d", read, len(got), len(want))
-		}
-		for i := range got {
-			if got[i].ID != want[i] {
-				t.Fatalf("read %d: task %d is %s, want %s", read, i, got[i].ID, want[i])
+		fs := []FrameworkView{f}
+		got := o.order(fs)[0]
+		check := func(how string, got []*TaskView) {
+			t.Helper()
+			if len(got) != len(want) {
+				t.Fatalf("read %d (%s): %d tasks, want %d", read, how, len(got), len(want))
 			}
+			for i := range got {
+				if got[i].ID != want[i] {
+					t.Fatalf("read %d (%s): task %d is %s, want %s", read, how, i, got[i].ID, want[i])
+				}
+			}
+		}
+		check("changed", got)
+		// The same list again, then the same tasks in another order: the
+		// task set keeps its id.
+		again := []FrameworkView{f}
+		check("same list", o.order(again)[0])
+		shuffled := FrameworkView{ID: "F", taskViews: slices.Clone(f.taskViews)}
+		rng.Shuffle(len(shuffled.taskViews), func(i, j int) {
+			shuffled.taskViews[i], shuffled.taskViews[j] = shuffled.taskViews[j], shuffled.taskViews[i]
+		})
+		moved := []FrameworkView{shuffled}
+		check("same tasks moved", o.order(moved)[0])
+		if again[0].TaskSet != fs[0].TaskSet || moved[0].TaskSet != fs[0].TaskSet {
+			t.Fatalf("read %d: the same tasks got task sets %d, %d and %d", read, fs[0].TaskSet, again[0].TaskSet, moved[0].TaskSet)
 		}
 	}
 }

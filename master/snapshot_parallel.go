@@ -40,19 +40,19 @@ func eachChunk(n, w int, fn func(lo, hi int)) {
 	wg.Wait()
 }
 
-// sortViews sorts views by ID: chunks sorted concurrently, then merged.
-func sortViews(views []*TaskView) {
-	w := workers(len(views))
+// sortPlaced sorts ps by ID: chunks sorted concurrently, then merged.
+func sortPlaced(ps []placed) {
+	w := workers(len(ps))
 	if w <= 1 {
-		slices.SortFunc(views, byID)
+		slices.SortFunc(ps, placedByID)
 		return
 	}
 	bounds := make([]int, w+1)
 	for i := range bounds {
-		bounds[i] = i * len(views) / w
+		bounds[i] = i * len(ps) / w
 	}
-	eachChunk(len(views), w, func(lo, hi int) { slices.SortFunc(views[lo:hi], byID) })
-	tmp := make([]*TaskView, len(views))
+	eachChunk(len(ps), w, func(lo, hi int) { slices.SortFunc(ps[lo:hi], placedByID) })
+	tmp := make([]placed, len(ps))
 	for len(bounds) > 2 { // merge neighbouring runs pairwise
 		var next []int
 		for i := 0; i+1 < len(bounds); i += 2 {
@@ -61,18 +61,20 @@ func sortViews(views []*TaskView) {
 				continue
 			}
 			lo, mid, hi := bounds[i], bounds[i+1], bounds[i+2]
-			mergeViews(tmp[lo:hi], views[lo:mid], views[mid:hi])
-			copy(views[lo:hi], tmp[lo:hi])
+			mergePlaced(tmp[lo:hi], ps[lo:mid], ps[mid:hi])
+			copy(ps[lo:hi], tmp[lo:hi])
 			next = append(next, lo)
 		}
-		bounds = append(next, len(views))
+		bounds = append(next, len(ps))
 	}
 }
 
-func mergeViews(dst, a, b []*TaskView) {
+// mergePlaced merges two sorted runs into dst; of equal IDs, a's come
+// first.
+func mergePlaced(dst, a, b []placed) {
 	i, j, k := 0, 0, 0
 	for i < len(a) && j < len(b) {
-		if byID(b[j], a[i]) < 0 {
+		if placedByID(b[j], a[i]) < 0 {
 			dst[k] = b[j]
 			j++
 		} else {
