@@ -39,15 +39,22 @@ type deferredItem struct {
 // newDeferred can defer up to n encodings.
 func newDeferred(n int) *deferred { return &deferred{marks: make([]byte, n)} }
 
-// resolve encodes the deferred items now, keeps them, and puts them in
-// b's parts in place of their placeholders.
+// resolve puts the deferred items in b's parts in place of their
+// placeholders: kept since (by a warm-up), or encoded now and kept.
 func (d *deferred) resolve(b *body) {
 	enc := make([][]byte, len(d.items))
 	for k := range d.items {
 		it := &d.items[k]
+		tag, _ := it.fill.tag(it.f, it.t)
+		e := it.t.Encodings()
+		if e != nil {
+			if v := e.Load(it.fill.slot); v != nil && v.Tag == tag {
+				enc[k] = v.Bytes
+				continue
+			}
+		}
 		enc[k] = encodeExact(func(buf []byte) []byte { return it.fill.encode(buf, it.f, it.t, nil) })
-		if e := it.t.Encodings(); e != nil {
-			tag, _ := it.fill.tag(it.f, it.t)
+		if e != nil {
 			e.Store(it.fill.slot, &master.Encoded{Tag: tag, Bytes: enc[k]})
 		}
 	}
@@ -179,6 +186,7 @@ func (st *streamed) release(c *streamedChunk) {
 func (st *streamed) work() {
 	defer st.wg.Done()
 	var fc flatCache
+	n := 0 // items encoded, for yield
 	for {
 		select {
 		case st.window <- struct{}{}:
@@ -196,6 +204,8 @@ func (st *streamed) work() {
 		items := st.seq[i*streamChunk : min(len(st.seq), (i+1)*streamChunk)]
 		c.ends = make([]int32, len(items))
 		for j, k := range items {
+			yield(n)
+			n++
 			it := &st.d.items[k]
 			buf = it.fill.encode(buf, it.f, it.t, &fc)
 			c.ends[j] = int32(len(buf))

@@ -54,7 +54,9 @@ func TestStreamedColdReadsMatchReference(t *testing.T) {
 	} {
 		c := newStateCaches(DefaultStateCacheTTL)
 		c.parallelFrom, c.streamFrom = 1, 1
-		for _, step := range []string{"cold", "warm"} {
+		// The read after the cold one comes while the warm-up may still
+		// run: it takes the encodings from there, or finds them kept.
+		for _, step := range []string{"cold", "during warm-up", "warm"} {
 			s, err := om.m.State(context.Background())
 			if err != nil {
 				t.Fatal(err)
@@ -74,6 +76,9 @@ func TestStreamedColdReadsMatchReference(t *testing.T) {
 			}
 			if cl := rec.Header().Get("Content-Length"); (cl == "") != (step == "cold") {
 				t.Errorf("%s: %s read has Content-Length %q", tc.name, step, cl)
+			}
+			if step == "cold" {
+				continue
 			}
 			c.warmer.wait()
 			if n := c.stats.count(tc.kind); step == "warm" && n != 0 {

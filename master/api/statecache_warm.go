@@ -1,6 +1,7 @@
 package api
 
 import (
+	"slices"
 	"sync"
 
 	"github.com/agoraproject/agora/master"
@@ -25,6 +26,10 @@ func (c *stateCaches) settle(b *body, d *deferred, s *master.State, fills ...*ta
 	case len(d.items) == 0:
 	case len(d.items) < c.streamFrom:
 		d.resolve(b)
+	case c.warmer.waitFor(fills):
+		// The encodings are being kept by the warm-up of an earlier read:
+		// they are taken from there rather than made twice.
+		d.resolve(b)
 	default:
 		b.lazy = d
 		d.warm = func() { c.warmer.start(s, fills) }
@@ -37,6 +42,7 @@ func (c *stateCaches) settle(b *body, d *deferred, s *master.State, fills ...*ta
 type warmer struct {
 	mu      sync.Mutex
 	running bool
+	slots   []int // the slots being kept
 	stop    chan struct{}
 	done    sync.WaitGroup
 	// warmed counts the encodings kept.
@@ -60,6 +66,10 @@ func (w *warmer) start(s *master.State, fills []*taskFill) {
 		own[i] = &cp
 	}
 	stop := w.stop
+	w.slots = w.slots[:0]
+	for _, fl := range own {
+		w.slots = append(w.slots, fl.slot)
+	}
 	w.done.Add(1)
 	go func() {
 		defer w.done.Done()
@@ -85,5 +95,20 @@ func (w *warmer) reset() {
 	}
 }
 
-// wait waits for the warm-up running, if any (tests).
+// wait waits for the warm-up running, if any.
 func (w *warmer) wait() { w.done.Wait() }
+
+// waitFor waits for a running warm-up that keeps encodings of fills'
+// slots, and reports whether there was one.
+func (w *warmer) waitFor(fills []*taskFill) bool {
+	w.mu.Lock()
+	found := false
+	for _, fl := range fills {
+		found = found || (w.running && slices.Contains(w.slots, fl.slot))
+	}
+	w.mu.Unlock()
+	if found {
+		w.wait()
+	}
+	return found
+}
