@@ -116,7 +116,7 @@ func placeByRank(views []*TaskView, prev *frameworkOrder) (ps []placed, same boo
 	slots := make([]placed, len(prev.sorted))
 	var fresh []placed
 	for i, v := range views {
-		if r, ok := rank[v.Key.rec]; ok && v.Key.rec != nil && slots[r].v == nil {
+		if r, ok := rank[v.Key.rec]; ok && slots[r].v == nil { // the map holds no nil record
 			slots[r] = placed{v, int32(i)}
 			continue
 		}

@@ -133,19 +133,32 @@ func stopped(stop <-chan struct{}) bool {
 // or, in a streamed read, a placeholder for one encoded as the response
 // is written (statebody_stream.go).
 func (fl *taskFill) bytes(f *master.FrameworkView, t *master.TaskView) []byte {
-	tag, _ := fl.tag(f, t)
-	e := t.Encodings()
-	if e != nil {
-		if v := e.Load(fl.slot); v != nil && v.Tag == tag {
-			return v.Bytes
-		}
+	if b, ok := fl.kept(f, t); ok {
+		return b
 	}
 	fl.encoded++
 	if p, ok := fl.stream.placeholder(f, t, fl); ok {
 		return p
 	}
+	return fl.encodeAndKeep(f, t)
+}
+
+// kept is t's encoding of fl kept on its view, if any.
+func (fl *taskFill) kept(f *master.FrameworkView, t *master.TaskView) ([]byte, bool) {
+	if e := t.Encodings(); e != nil {
+		tag, _ := fl.tag(f, t)
+		if v := e.Load(fl.slot); v != nil && v.Tag == tag {
+			return v.Bytes, true
+		}
+	}
+	return nil, false
+}
+
+// encodeAndKeep encodes t and keeps the encoding on its view.
+func (fl *taskFill) encodeAndKeep(f *master.FrameworkView, t *master.TaskView) []byte {
 	b := encodeExact(func(b []byte) []byte { return fl.encode(b, f, t, nil) })
-	if e != nil {
+	if e := t.Encodings(); e != nil {
+		tag, _ := fl.tag(f, t)
 		e.Store(fl.slot, &master.Encoded{Tag: tag, Bytes: b})
 	}
 	return b

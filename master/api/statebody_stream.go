@@ -45,17 +45,10 @@ func (d *deferred) resolve(b *body) {
 	enc := make([][]byte, len(d.items))
 	for k := range d.items {
 		it := &d.items[k]
-		tag, _ := it.fill.tag(it.f, it.t)
-		e := it.t.Encodings()
-		if e != nil {
-			if v := e.Load(it.fill.slot); v != nil && v.Tag == tag {
-				enc[k] = v.Bytes
-				continue
-			}
-		}
-		enc[k] = encodeExact(func(buf []byte) []byte { return it.fill.encode(buf, it.f, it.t, nil) })
-		if e != nil {
-			e.Store(it.fill.slot, &master.Encoded{Tag: tag, Bytes: enc[k]})
+		if kept, ok := it.fill.kept(it.f, it.t); ok {
+			enc[k] = kept
+		} else {
+			enc[k] = it.fill.encodeAndKeep(it.f, it.t)
 		}
 	}
 	for i, p := range b.parts {
