@@ -158,7 +158,7 @@ func checkAppenders(t *testing.T, name string, v *master.TaskView, exactProto bo
 	if got, want := appendStateTask(nil, v), mustJSON(renderTask(v)); !bytes.Equal(got, want) {
 		t.Errorf("%s: /master/state task differs:\n got %s\nwant %s", name, got, want)
 	}
-	for _, dir := range []string{"", "/var/lib/agora <&>"} {
+	for _, dir := range []string{"", "/var/lib/agora <&>", "/", "work/../dir//", "/var/\u2028\xff\xe2"} {
 		if got, want := appendCommandExecutor(nil, v, "fw-1", dir), refCommandExecutor(v, "fw-1", dir); !bytes.Equal(got, want) {
 			t.Errorf("%s: /master/state executor differs:\n got %s\nwant %s", name, got, want)
 		}

@@ -145,7 +145,9 @@ func (c *stateCaches) masterStateView(s *master.State, v *viewer) (*body, error)
 	n := countTasks(s)
 	objects, commands := stateFills(workDirs)
 	lazy := deferAll(s, objects, commands)
-	b := &body{parts: make([][]byte, 0, 4*n+2*len(agents)+64)}
+	// Each task and its executor are a piece and a comma; each framework is
+	// some 20 pieces around its lists.
+	b := &body{parts: make([][]byte, 0, 4*n+2*len(agents)+20*(len(s.Frameworks)+len(s.CompletedFrameworks))+64)}
 	frameworks := func(fs []master.FrameworkView) {
 		b.add(openArray)
 		for i := range fs {

@@ -58,7 +58,7 @@ func yield(i int) {
 }
 
 // streamed reports whether b encodes some of its parts as it is written.
-func (b *body) streamed() bool { return b.lazy != nil && len(b.lazy.items) > 0 }
+func (b *body) streamed() bool { return b.lazy.len() > 0 }
 
 func (b *body) writeTo(w io.Writer) error {
 	if b.streamed() {

@@ -22,7 +22,10 @@ import (
 
 // deferred are the encodings a streamed read left to its writing.
 type deferred struct {
-	items []deferredItem
+	// items are kept in blocks of itemBlock, so that 200,000 of them are
+	// never copied to grow.
+	items [][]deferredItem
+	n     int
 	// marks tell placeholders apart: placeholder k is marks[k:k], an empty
 	// slice found again by its address.
 	marks []byte
@@ -36,15 +39,27 @@ type deferredItem struct {
 	fill *taskFill
 }
 
+const itemBlock = 4096
+
 // newDeferred can defer up to n encodings.
 func newDeferred(n int) *deferred { return &deferred{marks: make([]byte, n)} }
+
+func (d *deferred) item(k int) *deferredItem { return &d.items[k/itemBlock][k%itemBlock] }
+
+// len is how many encodings d defers.
+func (d *deferred) len() int {
+	if d == nil {
+		return 0
+	}
+	return d.n
+}
 
 // resolve puts the deferred items in b's parts in place of their
 // placeholders: kept since (by a warm-up), or encoded now and kept.
 func (d *deferred) resolve(b *body) {
-	enc := make([][]byte, len(d.items))
-	for k := range d.items {
-		it := &d.items[k]
+	enc := make([][]byte, d.n)
+	for k := range enc {
+		it := d.item(k)
 		if kept, ok := it.fill.kept(it.f, it.t); ok {
 			enc[k] = kept
 		} else {
@@ -61,7 +76,7 @@ func (d *deferred) resolve(b *body) {
 
 // holds reports whether any of es is a placeholder of d.
 func (d *deferred) holds(es []executorEntry) bool {
-	if d == nil || len(d.items) == 0 {
+	if d.len() == 0 {
 		return false
 	}
 	for i := range es {
@@ -74,11 +89,16 @@ func (d *deferred) holds(es []executorEntry) bool {
 
 // placeholder defers t's encoding of fill (ok false: d is nil or full).
 func (d *deferred) placeholder(f *master.FrameworkView, t *master.TaskView, fill *taskFill) ([]byte, bool) {
-	if d == nil || len(d.items) == len(d.marks) {
+	if d == nil || d.n == len(d.marks) {
 		return nil, false
 	}
-	k := len(d.items)
-	d.items = append(d.items, deferredItem{f, t, fill})
+	k := d.n
+	if k%itemBlock == 0 {
+		d.items = append(d.items, make([]deferredItem, 0, min(itemBlock, len(d.marks)-k)))
+	}
+	last := &d.items[len(d.items)-1]
+	*last = append(*last, deferredItem{f, t, fill})
+	d.n++
 	return d.marks[k:k], true
 }
 
@@ -88,7 +108,7 @@ func (d *deferred) index(p []byte) (int, bool) {
 		return 0, false
 	}
 	k := cap(d.marks) - cap(p)
-	if k < 0 || k >= len(d.items) || &p[:1][0] != &d.marks[k] {
+	if k < 0 || k >= d.n || &p[:1][0] != &d.marks[k] {
 		return 0, false
 	}
 	return k, true
@@ -125,7 +145,7 @@ type streamedChunk struct {
 // writeStreamed writes parts, encoding the deferred items as it goes.
 func (b *body) writeStreamed(w io.Writer) error {
 	st := &streamed{d: b.lazy, window: make(chan struct{}, streamWindow), stop: make(chan struct{})}
-	st.seq = make([]int32, 0, len(b.lazy.items))
+	st.seq = make([]int32, 0, b.lazy.n)
 	for _, p := range b.parts {
 		if k, ok := b.lazy.index(p); ok {
 			st.seq = append(st.seq, int32(k))
@@ -199,7 +219,7 @@ func (st *streamed) work() {
 		for j, k := range items {
 			yield(n)
 			n++
-			it := &st.d.items[k]
+			it := st.d.item(int(k))
 			buf = it.fill.encode(buf, it.f, it.t, &fc)
 			c.ends[j] = int32(len(buf))
 		}

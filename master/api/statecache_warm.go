@@ -23,8 +23,8 @@ func deferAll(s *master.State, fills ...*taskFill) *deferred {
 // and the encodings are kept in the background once it was written.
 func (c *stateCaches) settle(b *body, d *deferred, s *master.State, fills ...*taskFill) {
 	switch {
-	case len(d.items) == 0:
-	case len(d.items) < c.streamFrom:
+	case d.n == 0:
+	case d.n < c.streamFrom:
 		d.resolve(b)
 	case c.warmer.waitFor(fills):
 		// The encodings are being kept by the warm-up of an earlier read:
