@@ -239,12 +239,11 @@ func taskView(t *taskRecord) TaskView {
 // milliseconds.
 func (s *State) summarize(order *taskOrder, sums *sumCache) {
 	sorted := order.order(s.Frameworks)
-	used := sums.sums(s.Frameworks, sorted)
+	sums.sums(s.Frameworks, sorted, s.Agents)
 	offeredByAgent := map[string][]*mesos.Resource{}
 	for i := range s.Frameworks {
 		f := &s.Frameworks[i]
 		f.Tasks, f.CompletedTasks = sorted[i], f.completedViews
-		f.Used = used.byFramework[f.ID]
 		for _, o := range f.Offers {
 			r := resources.StripAllocation(o.Resources)
 			f.Offered = resources.Add(f.Offered, r)
@@ -257,7 +256,6 @@ func (s *State) summarize(order *taskOrder, sums *sumCache) {
 	}
 	for i := range s.Agents {
 		a := &s.Agents[i]
-		a.Used = used.byAgent[a.ID]
 		a.Offered = offeredByAgent[a.ID]
 	}
 	s.addExecutorUse()

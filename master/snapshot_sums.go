@@ -3,8 +3,6 @@ package master
 import (
 	"math"
 	"reflect"
-	"slices"
-	"sync"
 	"unsafe"
 
 	mesos "github.com/agoraproject/agora/proto/mesos/v1"
@@ -158,148 +156,6 @@ func (s *usedSum) plainResources() ([]*mesos.Resource, bool) {
 	return out, true
 }
 
-// sumCache keeps a State's sums from one read to the next. Each
-// framework's tasks are grouped by agent; while the framework has the same
-// tasks (FrameworkView.TaskSet), the grouping is kept too, and only the
-// groups holding a task whose view changed are added up again. A
-// framework's or agent's total whose items did not change keeps its
-// resources. Totals add the groups' items in group order, so an item's
-// place in a total can differ from its first appearance among all tasks;
-// the totals are equal as resource sets.
-type sumCache struct {
-	mu         sync.Mutex
-	frameworks map[string]*frameworkSums
-	results    map[sumOwner]*sumResult
-}
-
-// frameworkSums is one framework's tasks (in ID order) grouped by agent.
-type frameworkSums struct {
-	taskSet uint64
-	tasks   []*TaskView
-	group   []int32   // the group of each task
-	agents  []string  // the agent of each group
-	members [][]int32 // the tasks of each group
-	sums    []usedSum // of each group
-}
-
-type sumOwner struct {
-	agent bool
-	id    string
-}
-
-type sumResult struct {
-	items []sumItem
-	res   []*mesos.Resource
-}
-
-// taskSums are a State's used resources by framework and by agent.
-type taskSums struct {
-	byFramework, byAgent map[string][]*mesos.Resource
-}
-
-// sums adds up the used resources of the frameworks' live tasks (tasks[i]
-// are frameworks[i]'s, in order).
-func (c *sumCache) sums(frameworks []FrameworkView, tasks [][]*TaskView) taskSums {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	next := make(map[string]*frameworkSums, len(frameworks))
-	byFramework := make(map[string]*usedSum, len(frameworks))
-	byAgent := make(map[string]*usedSum, len(c.results))
-	owners := make([]sumOwner, 0, len(c.results))
-	total := func(o sumOwner, m map[string]*usedSum) *usedSum {
-		s := m[o.id]
-		if s == nil {
-			s = &usedSum{}
-			m[o.id] = s
-			owners = append(owners, o)
-		}
-		return s
-	}
-	for i := range frameworks {
-		f := &frameworks[i]
-		fs := c.frameworks[f.ID].update(f.TaskSet, tasks[i])
-		next[f.ID] = fs
-		for g := range fs.sums {
-			items := fs.sums[g].items
-			total(sumOwner{false, f.ID}, byFramework).addItems(items)
-			total(sumOwner{true, fs.agents[g]}, byAgent).addItems(items)
-		}
-	}
-	out := taskSums{byFramework: make(map[string][]*mesos.Resource, len(byFramework)),
-		byAgent: make(map[string][]*mesos.Resource, len(byAgent))}
-	results := make(map[sumOwner]*sumResult, len(owners))
-	for _, o := range owners {
-		s, dst := byFramework[o.id], out.byFramework
-		if o.agent {
-			s, dst = byAgent[o.id], out.byAgent
-		}
-		r := c.results[o]
-		if r == nil || !slices.Equal(r.items, s.items) {
-			r = &sumResult{items: s.items, res: s.resources()}
-		}
-		results[o], dst[o.id] = r, r.res
-	}
-	c.frameworks, c.results = next, results
-	return out
-}
-
-// update returns the framework's sums for tasks, reusing what prev (nil
-// for none) has for the same tasks.
-func (prev *frameworkSums) update(taskSet uint64, tasks []*TaskView) *frameworkSums {
-	if prev == nil || taskSet == 0 || prev.taskSet != taskSet || len(prev.tasks) != len(tasks) {
-		return groupTasks(taskSet, tasks)
-	}
-	var dirty []int32
-	for i, t := range tasks {
-		if t != prev.tasks[i] {
-			dirty = append(dirty, prev.group[i])
-		}
-	}
-	if len(dirty) == 0 {
-		return prev
-	}
-	fs := *prev
-	fs.tasks = tasks
-	fs.sums = slices.Clone(prev.sums)
-	slices.Sort(dirty)
-	for _, g := range slices.Compact(dirty) {
-		fs.sums[g] = sumOf(tasks, fs.members[g])
-	}
-	return &fs
-}
-
-func groupTasks(taskSet uint64, tasks []*TaskView) *frameworkSums {
-	fs := &frameworkSums{taskSet: taskSet, tasks: tasks, group: make([]int32, len(tasks))}
-	index := map[string]int32{}
-	for i, t := range tasks {
-		g, ok := index[t.AgentID]
-		if !ok {
-			g = int32(len(fs.agents))
-			index[t.AgentID] = g
-			fs.agents = append(fs.agents, t.AgentID)
-			fs.members = append(fs.members, nil)
-		}
-		fs.group[i] = g
-		fs.members[g] = append(fs.members[g], int32(i))
-	}
-	fs.sums = make([]usedSum, len(fs.agents))
-	eachChunk(len(fs.sums), workers(len(tasks)), func(lo, hi int) {
-		for g := lo; g < hi; g++ {
-			fs.sums[g] = sumOf(tasks, fs.members[g])
-		}
-	})
-	return fs
-}
-
-func sumOf(tasks []*TaskView, members []int32) usedSum {
-	var s usedSum
-	for _, i := range members {
-		s.add(tasks[i].Resources)
-		s.add(tasks[i].executorResources)
-	}
-	return s
-}
-
 func (s *usedSum) addItems(items []sumItem) {
 	for _, it := range items {
 		if it.other != nil {
@@ -308,11 +164,4 @@ func (s *usedSum) addItems(items []sumItem) {
 			s.addPlain(it.name, it.role, it.alloc, it.milli)
 		}
 	}
-}
-
-// reset forgets the sums kept.
-func (c *sumCache) reset() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.frameworks, c.results = nil, nil
 }

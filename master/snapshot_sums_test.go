@@ -3,6 +3,7 @@ package master
 import (
 	"fmt"
 	"math/rand"
+	"slices"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -105,15 +106,64 @@ func TestSumCacheMatchesReference(t *testing.T) {
 			want[tk.framework] = append(want[tk.framework], rs...)
 			want[tk.rec.agentID] = append(want[tk.rec.agentID], rs...)
 		}
-		got := c.sums(frameworks, o.order(frameworks))
-		for owner, rs := range want {
-			g := got.byAgent[owner]
-			if owner[:2] == "fw" {
-				g = got.byFramework[owner]
+		agents := []AgentView{{ID: "agent-0"}, {ID: "agent-1"}, {ID: "agent-2"}, {ID: "agent-3"}}
+		c.sums(frameworks, o.order(frameworks), agents)
+		got := map[string][]*mesos.Resource{}
+		for _, f := range frameworks {
+			got[f.ID] = f.Used
+		}
+		for _, a := range agents {
+			got[a.ID] = a.Used
+		}
+		for owner, w := range got {
+			if want[owner] == nil && w != nil {
+				t.Fatalf("read %d, %s: %s, want nothing", read, owner, resources.String(w))
 			}
+		}
+		for owner, rs := range want {
+			g := got[owner]
 			if w := sumStripped(rs); !resources.Equal(g, w) {
 				t.Fatalf("read %d, %s: %s, want %s", read, owner, resources.String(g), resources.String(w))
 			}
 		}
+	}
+}
+
+// Agents come and go: their slots are given back once most are gone, and
+// the sums stay right across the renumbering.
+func TestSumCacheRenumbersAgents(t *testing.T) {
+	var c sumCache
+	var o taskOrder
+	res := []*mesos.Resource{{Name: proto.String("cpus"), Type: mesos.Value_SCALAR.Enum(),
+		Scalar: &mesos.Value_Scalar{Value: proto.Float64(0.5)}}}
+	var kept *taskRecord // one task stays on agent "kept" throughout
+	for read := 0; read < 6; read++ {
+		frameworks := []FrameworkView{{ID: "fw"}}
+		agents := []AgentView{{ID: "kept"}}
+		if kept == nil {
+			kept = &taskRecord{id: "kept-task", agentID: "kept", resources: res}
+		}
+		frameworks[0].taskViews = append(frameworks[0].taskViews, kept.currentView())
+		for k := 0; k < 600; k++ {
+			id := fmt.Sprintf("agent-%d-%d", read, k)
+			agents = append(agents, AgentView{ID: id})
+			rec := &taskRecord{id: fmt.Sprintf("task-%d-%d", read, k), agentID: id, resources: res}
+			frameworks[0].taskViews = append(frameworks[0].taskViews, rec.currentView())
+		}
+		c.sums(frameworks, o.order(frameworks), agents)
+		if got := len(c.slots.ids); got > 2*len(agents)+1024+len(agents) {
+			t.Fatalf("read %d: %d agent slots kept for %d agents", read, got, len(agents))
+		}
+		if w := sumStripped(slices.Repeat(res, 601)); !resources.Equal(frameworks[0].Used, w) {
+			t.Fatalf("read %d: framework uses %s, want %s", read, resources.String(frameworks[0].Used), resources.String(w))
+		}
+		for _, a := range agents {
+			if !resources.Equal(a.Used, res) {
+				t.Fatalf("read %d: agent %s uses %s, want %s", read, a.ID, resources.String(a.Used), resources.String(res))
+			}
+		}
+	}
+	if len(c.slots.ids) >= 6*600 {
+		t.Errorf("%d agent slots after 6 reads of 601 agents: none were given back", len(c.slots.ids))
 	}
 }
