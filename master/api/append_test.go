@@ -376,15 +376,20 @@ func TestCommandExecutorsMatchFrameworkExecutors(t *testing.T) {
 		workDirs := map[string]string{"a1": "/w", "a2": "/w2"}
 		var n2 int
 		_, commands := stateFills(workDirs)
-		live, completed, ok := commandExecutors(f, commands)
+		live, completed, ok := commandExecutors(f, commands, nil)
 		wantLive, wantCompleted := frameworkExecutors(f, workDirs, &n2)
 		if !ok {
 			continue // a shared executor: frameworkExecutors renders it
 		}
+		// Ranked agents: a4 is not in the state, and then the agents
+		// are hashed and sorted as without ranks.
+		ranked := newAgentRanks([]master.AgentView{{ID: "a0"}, {ID: "a1"}, {ID: "a2"}, {ID: "a3"}})
+		rankedLive, rankedCompleted, _ := commandExecutors(f, commands, ranked)
 		for _, c := range []struct {
 			name      string
 			got, want []executorEntry
-		}{{"live", live, wantLive}, {"completed", completed, wantCompleted}} {
+		}{{"live", live, wantLive}, {"completed", completed, wantCompleted},
+			{"live, ranked", rankedLive, wantLive}, {"completed, ranked", rankedCompleted, wantCompleted}} {
 			if len(c.got) != len(c.want) {
 				t.Fatalf("iteration %d: %d %s executors, want %d", iter, len(c.got), c.name, len(c.want))
 			}

@@ -142,6 +142,7 @@ func (c *stateCaches) masterStateView(s *master.State, v *viewer) (*body, error)
 	}
 	workDirs := agentWorkDirs(s) // sandboxes.go
 	executors := c.executors.begin(workDirs)
+	executors.ranks = newAgentRanks(s.Agents)
 	n := countTasks(s)
 	objects, commands := stateFills(workDirs)
 	lazy := deferAll(s, objects, commands)

@@ -180,6 +180,7 @@ type executorGen struct {
 	prev, next   map[string]*executorLists
 	sameWorkDirs bool
 	workDirs     map[string]string
+	ranks        *agentRanks // nil: agents are ranked for each framework
 }
 
 func (c *executorCache) begin(workDirs map[string]string) *executorGen {
@@ -206,7 +207,7 @@ func (g *executorGen) lists(f *master.FrameworkView, workDirs map[string]string,
 		g.next[f.ID] = p
 		return p.live, p.completeE
 	}
-	live, completed, ok := commandExecutors(f, commands) // append_executors.go
+	live, completed, ok := commandExecutors(f, commands, g.ranks) // append_executors.go
 	if !ok {
 		live, completed = frameworkExecutors(f, workDirs, &commands.encoded)
 	}
