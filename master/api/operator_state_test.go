@@ -96,7 +96,20 @@ func TestStateReadsMatchReference(t *testing.T) {
 // through one offer and reports them RUNNING.
 func launchTasks(f *pbFramework, ag *fakeAgent, tasks ...[2]string) {
 	f.t.Helper()
+	launchTasksOn(f, []*fakeAgent{ag}, tasks...)
+}
+
+// launchTasksOn launches tasks on the first offer, of whichever of agents
+// it is.
+func launchTasksOn(f *pbFramework, agents []*fakeAgent, tasks ...[2]string) {
+	f.t.Helper()
 	offer := f.next(scheduler.Event_OFFERS).GetOffers().GetOffers()[0]
+	ag := agents[0]
+	for _, a := range agents {
+		if a.id == offer.GetAgentId().GetValue() {
+			ag = a
+		}
+	}
 	res, _ := resources.Parse("cpus:0.5;mem:64")
 	var infos []*mesos.TaskInfo
 	var ids []string

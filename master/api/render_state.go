@@ -156,26 +156,40 @@ func (c *stateCaches) masterStateView(s *master.State, v *viewer) (*body, error)
 				b.add(comma)
 			}
 			c.framework(b, &fs[i], workDirs, executors, objects, commands, v)
+			if b.feed != nil {
+				b.feed.publish(b, false)
+			}
 		}
 		b.add(closeArray)
 	}
-	b.spliceInto(head, func(name string) {
-		switch name {
-		case "slaves":
-			b.array(agents)
-		case "frameworks":
-			frameworks(s.Frameworks)
-		case "completed_frameworks":
-			frameworks(s.CompletedFrameworks)
+	assemble := func() {
+		b.spliceInto(head, func(name string) {
+			switch name {
+			case "slaves":
+				b.array(agents)
+			case "frameworks":
+				frameworks(s.Frameworks)
+			case "completed_frameworks":
+				frameworks(s.CompletedFrameworks)
+			}
+		})
+		if v == nil {
+			// A filtered read would keep only what its principal sees.
+			c.executors.end(executors)
 		}
-	})
-	if v == nil {
-		// A filtered read would keep only what its principal sees.
-		c.executors.end(executors)
+		c.settle(b, lazy, s, objects, commands)
+		c.stats.record("state tasks", objects.encoded)
+		c.stats.record("state executors", commands.encoded)
 	}
-	c.settle(b, lazy, s, objects, commands)
-	c.stats.record("state tasks", objects.encoded)
-	c.stats.record("state executors", commands.encoded)
+	if c.coldRead(s, objects, commands) {
+		b.lazy, b.feed = lazy, newFeed()
+		go func() {
+			assemble()
+			b.feed.publish(b, true)
+		}()
+		return b, nil
+	}
+	assemble()
 	return b, nil
 }
 
@@ -223,9 +237,7 @@ func (c *stateCaches) framework(b *body, f *master.FrameworkView, workDirs map[s
 // callback as writeJSON does.
 func (b *body) serveJSON(w http.ResponseWriter, r *http.Request) {
 	if cb := r.URL.Query().Get("jsonp"); cb != "" && validJSONPCallback(cb) {
-		b.parts = append([][]byte{[]byte(cb + "(")}, b.parts...)
-		b.add([]byte(");"))
-		b.n += len(cb) + 1
+		b.prefix, b.suffix = []byte(cb+"("), []byte(");")
 		b.serve(w, "text/javascript")
 		return
 	}

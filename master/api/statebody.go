@@ -23,6 +23,11 @@ type body struct {
 	// for: they are encoded as the body is written (statebody_stream.go),
 	// and n does not count them.
 	lazy *deferred
+	// feed, when set, is what a goroutine still assembling the body has
+	// published of it (statebody_feed.go).
+	feed *feed
+	// prefix and suffix wrap the parts (a jsonp callback).
+	prefix, suffix []byte
 }
 
 func (b *body) add(p []byte) {
@@ -57,34 +62,37 @@ func yield(i int) {
 	}
 }
 
-// streamed reports whether b encodes some of its parts as it is written.
-func (b *body) streamed() bool { return b.lazy.len() > 0 }
+// streamed reports whether b encodes some of its parts as it is written,
+// or is written as it is assembled.
+func (b *body) streamed() bool { return b.feed != nil || b.lazy.len() > 0 }
 
 func (b *body) writeTo(w io.Writer) error {
-	if b.streamed() {
-		return b.writeStreamed(w)
+	bw := bufio.NewWriterSize(w, responseBuffer)
+	if _, err := bw.Write(b.prefix); err != nil {
+		return err
 	}
-	return b.writeParts(w, nil)
+	write := b.writeParts
+	if b.streamed() {
+		write = b.writeStreamed
+	}
+	if err := write(bw); err != nil {
+		return err
+	}
+	if _, err := bw.Write(b.suffix); err != nil {
+		return err
+	}
+	return bw.Flush()
 }
 
-// writeParts writes the parts in order; piece gives the bytes of the
-// at-th placeholder among them.
-func (b *body) writeParts(w io.Writer, piece func(at int) []byte) error {
-	bw := bufio.NewWriterSize(w, responseBuffer)
-	at := 0
+// writeParts writes the parts in order.
+func (b *body) writeParts(w io.Writer) error {
 	for i, p := range b.parts {
 		yield(i)
-		if piece != nil && len(p) == 0 {
-			if _, ok := b.lazy.index(p); ok {
-				p = piece(at)
-				at++
-			}
-		}
-		if _, err := bw.Write(p); err != nil {
+		if _, err := w.Write(p); err != nil {
 			return err
 		}
 	}
-	return bw.Flush()
+	return nil
 }
 
 // serve writes b as the whole response. A streamed body's length is not
@@ -92,7 +100,7 @@ func (b *body) writeParts(w io.Writer, piece func(at int) []byte) error {
 func (b *body) serve(w http.ResponseWriter, contentType string) {
 	w.Header().Set("Content-Type", contentType)
 	if !b.streamed() {
-		w.Header().Set("Content-Length", strconv.Itoa(b.n))
+		w.Header().Set("Content-Length", strconv.Itoa(len(b.prefix)+b.n+len(b.suffix)))
 	}
 	if b.writeTo(w) == nil && b.streamed() && b.lazy.warm != nil {
 		b.lazy.warm()

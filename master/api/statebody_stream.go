@@ -22,8 +22,9 @@ import (
 
 // deferred are the encodings a streamed read left to its writing.
 type deferred struct {
-	// items are kept in blocks of itemBlock, so that 200,000 of them are
-	// never copied to grow.
+	// items are kept in blocks of itemBlock, allocated whole when first
+	// used, so that 200,000 of them are never copied to grow, and so that
+	// a writer may read the items published to it while more are added.
 	items [][]deferredItem
 	n     int
 	// marks tell placeholders apart: placeholder k is marks[k:k], an empty
@@ -42,7 +43,9 @@ type deferredItem struct {
 const itemBlock = 4096
 
 // newDeferred can defer up to n encodings.
-func newDeferred(n int) *deferred { return &deferred{marks: make([]byte, n)} }
+func newDeferred(n int) *deferred {
+	return &deferred{marks: make([]byte, n), items: make([][]deferredItem, (n+itemBlock-1)/itemBlock)}
+}
 
 func (d *deferred) item(k int) *deferredItem { return &d.items[k/itemBlock][k%itemBlock] }
 
@@ -94,21 +97,22 @@ func (d *deferred) placeholder(f *master.FrameworkView, t *master.TaskView, fill
 	}
 	k := d.n
 	if k%itemBlock == 0 {
-		d.items = append(d.items, make([]deferredItem, 0, min(itemBlock, len(d.marks)-k)))
+		d.items[k/itemBlock] = make([]deferredItem, min(itemBlock, len(d.marks)-k))
 	}
-	last := &d.items[len(d.items)-1]
-	*last = append(*last, deferredItem{f, t, fill})
+	*d.item(k) = deferredItem{f, t, fill}
 	d.n++
 	return d.marks[k:k], true
 }
 
-// index is the item p is the placeholder of.
+// index is the item p is the placeholder of. Only placeholder makes empty
+// slices of marks, which never change: index reads nothing else of d, and
+// a writer may call it while the body is still being assembled.
 func (d *deferred) index(p []byte) (int, bool) {
 	if len(p) != 0 || cap(p) == 0 {
 		return 0, false
 	}
 	k := cap(d.marks) - cap(p)
-	if k < 0 || k >= d.n || &p[:1][0] != &d.marks[k] {
+	if k < 0 || k >= len(d.marks) || &p[:1][0] != &d.marks[k] {
 		return 0, false
 	}
 	return k, true
@@ -125,7 +129,7 @@ var streamBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 512<<10); r
 // streamed is one writing of a body with deferred encodings.
 type streamed struct {
 	d      *deferred
-	seq    []int32 // items in the order the body writes them
+	feed   *feed // the parts, and the items in the order the body writes them
 	chunks []streamedChunk
 	next   atomic.Int64
 	// pending is the chunk whose last piece the writer took last: its
@@ -142,16 +146,16 @@ type streamedChunk struct {
 	ends []int32
 }
 
-// writeStreamed writes parts, encoding the deferred items as it goes.
+// writeStreamed writes parts, encoding the deferred items as it goes. A
+// body still being assembled (b.feed) is written as its parts come.
 func (b *body) writeStreamed(w io.Writer) error {
-	st := &streamed{d: b.lazy, window: make(chan struct{}, streamWindow), stop: make(chan struct{})}
-	st.seq = make([]int32, 0, b.lazy.n)
-	for _, p := range b.parts {
-		if k, ok := b.lazy.index(p); ok {
-			st.seq = append(st.seq, int32(k))
-		}
+	st := &streamed{d: b.lazy, feed: b.feed, window: make(chan struct{}, streamWindow), stop: make(chan struct{})}
+	if st.feed == nil {
+		st.feed = completeFeed(b)
 	}
-	st.chunks = make([]streamedChunk, (len(st.seq)+streamChunk-1)/streamChunk)
+	// As many chunks as the body could defer items: the workers find out
+	// how many it did as the feed grows.
+	st.chunks = make([]streamedChunk, (len(b.lazy.marks)+streamChunk-1)/streamChunk)
 	for i := range st.chunks {
 		st.chunks[i].done = make(chan struct{})
 	}
@@ -166,7 +170,7 @@ func (b *body) writeStreamed(w io.Writer) error {
 			st.release(st.pending)
 		}
 	}()
-	return b.writeParts(w, st.piece)
+	return b.writeFed(w, st)
 }
 
 // piece is the bytes of the at-th deferred item written, waiting for its
@@ -207,14 +211,15 @@ func (st *streamed) work() {
 			return
 		}
 		i := int(st.next.Add(1) - 1)
-		if i >= len(st.chunks) {
+		seq, ok := st.feed.items(i*streamChunk, (i+1)*streamChunk, st.stop)
+		if !ok {
 			<-st.window
 			return
 		}
 		c := &st.chunks[i]
 		c.buf = streamBuffers.Get().(*[]byte)
 		buf := (*c.buf)[:0]
-		items := st.seq[i*streamChunk : min(len(st.seq), (i+1)*streamChunk)]
+		items := seq[i*streamChunk : min(len(seq), (i+1)*streamChunk)]
 		c.ends = make([]int32, len(items))
 		for j, k := range items {
 			yield(n)

@@ -35,6 +35,11 @@ func TestStreamedColdReadsMatchReference(t *testing.T) {
 	launchTasks(fw, ag, [2]string{"t1", "exec-1"}, [2]string{"t2"}, [2]string{"t3"}, [2]string{"t4"}, [2]string{"t5"})
 	ag.update(fw.id, "t2", mesos.TaskState_TASK_FINISHED, bytes.Repeat([]byte{2}, 16))
 	fw.next(scheduler.Event_UPDATE)
+	// A second framework of command tasks: a cold /master/state read is
+	// written framework by framework as it is assembled.
+	fw2 := subscribeFramework(t, om.srv.URL, webFramework("second"))
+	ag2 := registerAgentWithWorkDir(t, om.srv.URL, "cpus:8;mem:4096", "/srv/agora")
+	launchTasksOn(fw2, []*fakeAgent{ag, ag2}, [2]string{"u1"}, [2]string{"u2"}, [2]string{"u3"})
 
 	ref := func(s *master.State) (state, getState []byte) {
 		state, _ = json.Marshal(refRenderState(s))

@@ -23,6 +23,11 @@ func deferAll(s *master.State, fills ...*taskFill) *deferred {
 // and the encodings are kept in the background once it was written.
 func (c *stateCaches) settle(b *body, d *deferred, s *master.State, fills ...*taskFill) {
 	switch {
+	case b.feed != nil:
+		// Written as it is assembled: streamed whatever it misses.
+		if d.n > 0 {
+			d.warm = func() { c.warmer.start(s, fills) }
+		}
 	case d.n == 0:
 	case d.n < c.streamFrom:
 		d.resolve(b)
@@ -34,6 +39,23 @@ func (c *stateCaches) settle(b *body, d *deferred, s *master.State, fills ...*ta
 		b.lazy = d
 		d.warm = func() { c.warmer.start(s, fills) }
 	}
+}
+
+// coldRead reports whether a read of s with fills is to be written as it
+// is assembled: it has many tasks, no warm-up is keeping their encodings
+// (one running is waited for), and the first task misses its encoding.
+func (c *stateCaches) coldRead(s *master.State, fills ...*taskFill) bool {
+	if countTasks(s)*len(fills) < c.streamFrom || c.warmer.waitFor(fills) {
+		return false
+	}
+	for i := range s.Frameworks {
+		f := &s.Frameworks[i]
+		if len(f.Tasks) > 0 {
+			_, kept := fills[0].kept(f, f.Tasks[0])
+			return !kept
+		}
+	}
+	return false
 }
 
 // warmer keeps, in the background, the encodings a streamed read wrote
