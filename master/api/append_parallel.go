@@ -3,6 +3,7 @@ package api
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/agoraproject/agora/master"
 )
@@ -80,37 +81,16 @@ func missingTasks(s *master.State, fills []*taskFill) (missing []fillItem, count
 // encodeMissing encodes and keeps what missing lacks of fills, on up to
 // workers goroutines, until stop (nil: never) is closed.
 func encodeMissing(missing []fillItem, workers int, stop <-chan struct{}, fills []*taskFill) {
-	workers = max(1, min(workers, (len(missing)+511)/512))
+	j := &encodeJob{missing: missing, fills: fills, stop: stop}
+	workers = max(1, min(workers, (len(missing)+encodeJobChunk-1)/encodeJobChunk))
 	counts := make([][]int, workers)
 	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		lo, hi := w*len(missing)/workers, (w+1)*len(missing)/workers
-		counts[w] = make([]int, len(fills))
+	for w := range counts {
 		wg.Add(1)
-		go func(items []fillItem, counted []int) {
+		go func() {
 			defer wg.Done()
-			scratch := make([]byte, 0, 4096)
-			var fc flatCache
-			for i, it := range items {
-				yield(i)
-				if i&511 == 511 && stopped(stop) {
-					return
-				}
-				e := it.t.Encodings()
-				for k, fl := range fills {
-					tag, ok := fl.tag(it.f, it.t)
-					if !ok {
-						continue
-					}
-					if v := e.Load(fl.slot); v != nil && v.Tag == tag {
-						continue
-					}
-					scratch = fl.encode(scratch[:0], it.f, it.t, &fc)
-					e.Store(fl.slot, &master.Encoded{Tag: tag, Bytes: clone(scratch)})
-					counted[k]++
-				}
-			}
-		}(missing[lo:hi], counts[w])
+			counts[w] = j.work()
+		}()
 	}
 	wg.Wait()
 	for _, c := range counts {
@@ -119,6 +99,54 @@ func encodeMissing(missing []fillItem, workers int, stop <-chan struct{}, fills 
 		}
 	}
 }
+
+// encodeJob is an encoding of missing items that any number of workers
+// share, each taking the next chunk: a read waiting for a warm-up joins
+// it rather than waiting idle.
+type encodeJob struct {
+	missing []fillItem
+	fills   []*taskFill
+	stop    <-chan struct{}
+	next    atomic.Int64
+	// ready, if set, is closed once missing is: a warm-up lists what
+	// is missing on its own goroutine.
+	ready chan struct{}
+}
+
+var encodeJobChunk = 512 // a variable for the tests
+
+// work encodes chunks until there are none left or the job is stopped,
+// and returns how many encodings of each fill it kept.
+func (j *encodeJob) work() []int {
+	counted := make([]int, len(j.fills))
+	scratch := make([]byte, 0, 4096)
+	var fc flatCache
+	n := 0 // items encoded, for yield
+	for {
+		lo := int(j.next.Add(int64(encodeJobChunk))) - encodeJobChunk
+		if lo >= len(j.missing) || stopped(j.stop) {
+			return counted
+		}
+		for _, it := range j.missing[lo:min(lo+encodeJobChunk, len(j.missing))] {
+			yield(n)
+			n++
+			e := it.t.Encodings()
+			for k, fl := range j.fills {
+				tag, ok := fl.tag(it.f, it.t)
+				if !ok {
+					continue
+				}
+				if v := e.Load(fl.slot); v != nil && v.Tag == tag {
+					continue
+				}
+				scratch = fl.encode(scratch[:0], it.f, it.t, &fc)
+				e.Store(fl.slot, &master.Encoded{Tag: tag, Bytes: clone(scratch)})
+				counted[k]++
+			}
+		}
+	}
+}
+
 
 func stopped(stop <-chan struct{}) bool {
 	select {

@@ -43,14 +43,34 @@ var (
 )
 
 func bigMaster(b *testing.B) *bigCluster {
-	bigOnce.Do(func() { big = buildBigCluster(b, 10000, 10) })
+	bigOnce.Do(func() { big = buildBigCluster(b, 10000, 10, 1) })
 	if big == nil {
 		b.Fatal("building the cluster failed")
 	}
 	return big
 }
 
-func buildBigCluster(b *testing.B, agents, tasksPerAgent int) *bigCluster {
+var (
+	spreadOnce sync.Once
+	spread     *bigCluster
+)
+
+// spreadMaster is bigMaster's cluster run by 100 frameworks of 1,000
+// tasks each, every agent holding tasks of ten of them: the layout of
+// `agora bench --frameworks 100`.
+func spreadMaster(b *testing.B) *bigCluster {
+	spreadOnce.Do(func() { spread = buildBigCluster(b, 10000, 10, 100) })
+	if spread == nil {
+		b.Fatal("building the cluster failed")
+	}
+	return spread
+}
+
+// buildBigCluster starts a master of agents agents, each running
+// tasksPerAgent tasks; task k of agent j belongs to framework
+// (j*tasksPerAgent+k) mod frameworks. The frameworks subscribe one after
+// another, each accepting the offers of its agents and declining the rest.
+func buildBigCluster(b *testing.B, agents, tasksPerAgent, frameworks int) *bigCluster {
 	start := time.Now()
 	cfg := master.DefaultConfig()
 	cfg.AllocationInterval = time.Hour
@@ -63,6 +83,7 @@ func buildBigCluster(b *testing.B, agents, tasksPerAgent int) *bigCluster {
 	go m.Run(ctx)
 	res, _ := resources.Parse("cpus:8;mem:16384;disk:100000;ports:[31000-32000]")
 	streams := make([]*master.AgentStream, agents)
+	index := make(map[string]int, agents)
 	for i := range streams {
 		s, err := m.SubscribeAgent(ctx, &agentpb.Call{Type: agentpb.Call_SUBSCRIBE.Enum(), Subscribe: &agentpb.Call_Subscribe{
 			AgentInfo: &mesos.AgentInfo{Hostname: proto.String(fmt.Sprintf("host-%05d", i)), Port: proto.Int32(5051), Resources: res},
@@ -72,61 +93,44 @@ func buildBigCluster(b *testing.B, agents, tasksPerAgent int) *bigCluster {
 		}
 		s.Events.Drain(nil)
 		streams[i] = s
+		index[s.AgentID] = i
 	}
-	fw, err := m.SubscribeFramework(ctx, &scheduler.Call{Type: scheduler.Call_SUBSCRIBE.Enum(), Subscribe: &scheduler.Call_Subscribe{
-		FrameworkInfo: &mesos.FrameworkInfo{User: proto.String("u"), Name: proto.String("bench"), FailoverTimeout: proto.Float64(3600)},
-	}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	taskRes, _ := resources.Parse("cpus:0.5;mem:256")
-	launched := 0
-	var batch []*scheduler.Event
-	for launched < agents*tasksPerAgent {
-		select {
-		case <-fw.Events.Ready():
-		case <-time.After(10 * time.Second):
-			b.Fatalf("no offers after %d tasks", launched)
-		}
-		batch = fw.Events.Drain(batch)
-		for _, e := range batch {
-			for _, o := range e.GetOffers().GetOffers() {
-				var tasks []*mesos.TaskInfo
-				for j := 0; j < tasksPerAgent && launched < agents*tasksPerAgent; j++ {
-					id := fmt.Sprintf("task-%07d", launched)
-					launched++
-					tasks = append(tasks, &mesos.TaskInfo{Name: proto.String(id), TaskId: &mesos.TaskID{Value: proto.String(id)},
-						AgentId: o.AgentId, Resources: taskRes, Command: &mesos.CommandInfo{Value: proto.String("sleep 1000")}})
-				}
-				call := &scheduler.Call{FrameworkId: &mesos.FrameworkID{Value: proto.String(fw.FrameworkID)}, Type: scheduler.Call_ACCEPT.Enum(),
-					Accept: &scheduler.Call_Accept{OfferIds: []*mesos.OfferID{o.Id}, Operations: []*mesos.Offer_Operation{{
-						Type: mesos.Offer_Operation_LAUNCH.Enum(), Launch: &mesos.Offer_Operation_Launch{TaskInfos: tasks}}},
-						Filters: &mesos.Filters{RefuseSeconds: proto.Float64(3600)}}}
-				if err := m.FrameworkCall(ctx, fw.StreamID, call); err != nil {
-					b.Fatal(err)
+	l := &launcher{b: b, m: m, ctx: ctx, index: index}
+	l.taskRes, _ = resources.Parse("cpus:0.5;mem:256")
+	var fws []*master.FrameworkStream
+	for f := 0; f < frameworks; f++ {
+		wants := make(map[int]int) // agent index → this framework's tasks on it
+		for j := 0; j < agents; j++ {
+			for k := 0; k < tasksPerAgent; k++ {
+				if (j*tasksPerAgent+k)%frameworks == f {
+					wants[j]++
 				}
 			}
 		}
+		fws = append(fws, l.launch(fmt.Sprintf("bench-%03d", f), wants))
 	}
 	var last *mesos.TaskInfo
+	var lastFramework string
 	for _, s := range streams {
 		for _, e := range s.Events.Drain(nil) {
 			t := e.GetRunTask().GetTask()
 			if t == nil {
 				continue
 			}
-			last = t
-			if err := m.AgentCall(ctx, s.StreamID, runningUpdate(s.AgentID, fw.FrameworkID, t.GetTaskId().GetValue())); err != nil {
+			last, lastFramework = t, e.GetRunTask().GetFramework().GetId().GetValue()
+			if err := m.AgentCall(ctx, s.StreamID, runningUpdate(s.AgentID, lastFramework, t.GetTaskId().GetValue())); err != nil {
 				b.Fatal(err)
 			}
 		}
 	}
-	// The framework stream is drained from now on, as a live scheduler's is.
-	go func() {
-		for range fw.Events.Ready() {
-			fw.Events.Drain(nil)
-		}
-	}()
+	// The framework streams are drained from now on, as live schedulers' are.
+	for _, fw := range fws {
+		go func() {
+			for range fw.Events.Ready() {
+				fw.Events.Drain(nil)
+			}
+		}()
+	}
 	agent := streams[len(streams)-1]
 	if last.GetAgentId().GetValue() != agent.AgentID {
 		b.Fatal("the last task is not on the last agent")
@@ -136,7 +140,73 @@ func buildBigCluster(b *testing.B, agents, tasksPerAgent int) *bigCluster {
 			agent.Events.Drain(nil)
 		}
 	}()
-	return &bigCluster{m: m, h: New(m, nil), agent: agent, fwID: fw.FrameworkID, taskID: last.GetTaskId().GetValue(), buildIn: time.Since(start)}
+	return &bigCluster{m: m, h: New(m, nil), agent: agent, fwID: lastFramework, taskID: last.GetTaskId().GetValue(), buildIn: time.Since(start)}
+}
+
+// launcher subscribes the benchmark's frameworks and launches their tasks.
+type launcher struct {
+	b        *testing.B
+	m        *master.Master
+	ctx      context.Context
+	index    map[string]int // agent ID → the agent's index
+	taskRes  []*mesos.Resource
+	launched int
+}
+
+// launch subscribes a framework and launches wants[j] tasks on agent j,
+// declining the offers of the other agents.
+func (l *launcher) launch(name string, wants map[int]int) *master.FrameworkStream {
+	fw, err := l.m.SubscribeFramework(l.ctx, &scheduler.Call{Type: scheduler.Call_SUBSCRIBE.Enum(), Subscribe: &scheduler.Call_Subscribe{
+		FrameworkInfo: &mesos.FrameworkInfo{User: proto.String("u"), Name: proto.String(name), FailoverTimeout: proto.Float64(3600)},
+	}})
+	if err != nil {
+		l.b.Fatal(err)
+	}
+	frameworkID := &mesos.FrameworkID{Value: proto.String(fw.FrameworkID)}
+	refuse := &mesos.Filters{RefuseSeconds: proto.Float64(3600)}
+	var batch []*scheduler.Event
+	for len(wants) > 0 {
+		select {
+		case <-fw.Events.Ready():
+		case <-time.After(10 * time.Second):
+			l.b.Fatalf("%s: no offers for %d agents", name, len(wants))
+		}
+		batch = fw.Events.Drain(batch)
+		var declined []*mesos.OfferID
+		for _, e := range batch {
+			for _, o := range e.GetOffers().GetOffers() {
+				j := l.index[o.GetAgentId().GetValue()]
+				n, ok := wants[j]
+				if !ok {
+					declined = append(declined, o.Id)
+					continue
+				}
+				delete(wants, j)
+				var tasks []*mesos.TaskInfo
+				for ; n > 0; n-- {
+					id := fmt.Sprintf("task-%07d", l.launched)
+					l.launched++
+					tasks = append(tasks, &mesos.TaskInfo{Name: proto.String(id), TaskId: &mesos.TaskID{Value: proto.String(id)},
+						AgentId: o.AgentId, Resources: l.taskRes, Command: &mesos.CommandInfo{Value: proto.String("sleep 1000")}})
+				}
+				l.call(fw, &scheduler.Call{FrameworkId: frameworkID, Type: scheduler.Call_ACCEPT.Enum(),
+					Accept: &scheduler.Call_Accept{OfferIds: []*mesos.OfferID{o.Id}, Operations: []*mesos.Offer_Operation{{
+						Type: mesos.Offer_Operation_LAUNCH.Enum(), Launch: &mesos.Offer_Operation_Launch{TaskInfos: tasks}}},
+						Filters: refuse}})
+			}
+		}
+		if len(declined) > 0 {
+			l.call(fw, &scheduler.Call{FrameworkId: frameworkID, Type: scheduler.Call_DECLINE.Enum(),
+				Decline: &scheduler.Call_Decline{OfferIds: declined, Filters: refuse}})
+		}
+	}
+	return fw
+}
+
+func (l *launcher) call(fw *master.FrameworkStream, call *scheduler.Call) {
+	if err := l.m.FrameworkCall(l.ctx, fw.StreamID, call); err != nil {
+		l.b.Fatal(err)
+	}
 }
 
 func runningUpdate(agentID, fwID, taskID string) *agentpb.Call {
@@ -179,8 +249,13 @@ func serve(b *testing.B, h http.Handler, method, path, ctype, accept, body strin
 // steady state finds the encodings of unchanged tasks from earlier reads;
 // the cold variants drop them first, as after a restart or a long time
 // without readers.
-func BenchmarkStateReads(b *testing.B) {
-	c := bigMaster(b)
+func BenchmarkStateReads(b *testing.B) { benchStateReads(b, bigMaster(b)) }
+
+// BenchmarkStateReadsSpread is BenchmarkStateReads on 100 frameworks,
+// each agent holding tasks of ten of them.
+func BenchmarkStateReadsSpread(b *testing.B) { benchStateReads(b, spreadMaster(b)) }
+
+func benchStateReads(b *testing.B, c *bigCluster) {
 	b.Logf("cluster built in %v", c.buildIn)
 	getState, _ := codec.JSON.Marshal(callOf(masterpb.Call_GET_STATE))
 	for _, bc := range []struct{ name, method, path, ctype, accept, body string }{

@@ -143,3 +143,42 @@ func TestStreamedReadStopsWithItsClient(t *testing.T) {
 		t.Errorf("a failed read kept %d encodings", c.warmer.warmed)
 	}
 }
+
+// Workers sharing an encoding job (a warm-up and the reads that join it)
+// encode each missing item once between them, and together all of them.
+func TestEncodeJobSharedByWorkers(t *testing.T) {
+	chunk := encodeJobChunk
+	encodeJobChunk = 1
+	t.Cleanup(func() { encodeJobChunk = chunk })
+	om := startOperatorMaster(t, nil)
+	ag := registerAgentWithWorkDir(t, om.srv.URL, "cpus:8;mem:4096;ports:[31000-32000]", "/var/lib/agora")
+	fw := subscribeFramework(t, om.srv.URL, webFramework("reader"))
+	launchTasks(fw, ag, [2]string{"t1"}, [2]string{"t2"}, [2]string{"t3"}, [2]string{"t4"}, [2]string{"t5"}, [2]string{"t6"})
+	s, err := om.m.State(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	objects, commands := stateFills(agentWorkDirs(s))
+	fills := []*taskFill{objects, commands}
+	missing, count := missingTasks(s, fills)
+	if count != 12 {
+		t.Fatalf("%d encodings missing of 6 command tasks, want 12", count)
+	}
+	job := &encodeJob{missing: missing, fills: fills}
+	counts := make(chan []int, 3)
+	for range 3 {
+		go func() { counts <- job.work() }()
+	}
+	total := 0
+	for range 3 {
+		for _, n := range <-counts {
+			total += n
+		}
+	}
+	if total != count {
+		t.Errorf("the workers kept %d encodings between them, want %d", total, count)
+	}
+	if _, left := missingTasks(s, fills); left != 0 {
+		t.Errorf("%d encodings still missing", left)
+	}
+}

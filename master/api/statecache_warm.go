@@ -65,6 +65,7 @@ type warmer struct {
 	mu      sync.Mutex
 	running bool
 	slots   []int // the slots being kept
+	job     *encodeJob
 	stop    chan struct{}
 	done    sync.WaitGroup
 	// warmed counts the encodings kept.
@@ -92,17 +93,21 @@ func (w *warmer) start(s *master.State, fills []*taskFill) {
 	for _, fl := range own {
 		w.slots = append(w.slots, fl.slot)
 	}
+	job := &encodeJob{fills: own, stop: stop, ready: make(chan struct{})}
+	w.job = job
 	w.done.Add(1)
 	go func() {
 		defer w.done.Done()
-		missing, _ := missingTasks(s, own)
-		// One goroutine: a core stays free for the loop and other reads.
-		encodeMissing(missing, 1, stop, own)
+		job.missing, _ = missingTasks(s, own)
+		close(job.ready)
+		// One goroutine: a core stays free for the loop and other reads,
+		// until a read waits for it and joins (waitFor).
+		counted := job.work()
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		w.running = false
-		for _, fl := range own {
-			w.warmed += fl.encoded
+		for _, n := range counted {
+			w.warmed += n
 		}
 	}()
 }
@@ -121,16 +126,26 @@ func (w *warmer) reset() {
 func (w *warmer) wait() { w.done.Wait() }
 
 // waitFor waits for a running warm-up that keeps encodings of fills'
-// slots, and reports whether there was one.
+// slots, helping it with the encodings left, and reports whether there
+// was one.
 func (w *warmer) waitFor(fills []*taskFill) bool {
 	w.mu.Lock()
 	found := false
 	for _, fl := range fills {
 		found = found || (w.running && slices.Contains(w.slots, fl.slot))
 	}
+	job := w.job
 	w.mu.Unlock()
-	if found {
-		w.wait()
+	if !found {
+		return false
 	}
-	return found
+	<-job.ready
+	counted := job.work()
+	w.mu.Lock()
+	for _, n := range counted {
+		w.warmed += n
+	}
+	w.mu.Unlock()
+	w.wait()
+	return true
 }
