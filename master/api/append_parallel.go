@@ -147,7 +147,6 @@ func (j *encodeJob) work() []int {
 	}
 }
 
-
 func stopped(stop <-chan struct{}) bool {
 	select {
 	case <-stop:
