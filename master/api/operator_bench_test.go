@@ -37,34 +37,28 @@ type bigCluster struct {
 	buildIn time.Duration
 }
 
-var (
-	bigOnce sync.Once
-	big     *bigCluster
-)
-
-func bigMaster(b *testing.B) *bigCluster {
-	bigOnce.Do(func() { big = buildBigCluster(b, 10000, 10, 1) })
-	if big == nil {
-		b.Fatal("building the cluster failed")
-	}
-	return big
+// sharedCluster is a cluster built once for all the benchmarks using it.
+type sharedCluster struct {
+	once sync.Once
+	c    *bigCluster
 }
 
-var (
-	spreadOnce sync.Once
-	spread     *bigCluster
-)
+func (sc *sharedCluster) get(b *testing.B, frameworks int) *bigCluster {
+	sc.once.Do(func() { sc.c = buildBigCluster(b, 10000, 10, frameworks) })
+	if sc.c == nil {
+		b.Fatal("building the cluster failed")
+	}
+	return sc.c
+}
+
+var big, spread sharedCluster
+
+func bigMaster(b *testing.B) *bigCluster { return big.get(b, 1) }
 
 // spreadMaster is bigMaster's cluster run by 100 frameworks of 1,000
 // tasks each, every agent holding tasks of ten of them: the layout of
 // `agora bench --frameworks 100`.
-func spreadMaster(b *testing.B) *bigCluster {
-	spreadOnce.Do(func() { spread = buildBigCluster(b, 10000, 10, 100) })
-	if spread == nil {
-		b.Fatal("building the cluster failed")
-	}
-	return spread
-}
+func spreadMaster(b *testing.B) *bigCluster { return spread.get(b, 100) }
 
 // buildBigCluster starts a master of agents agents, each running
 // tasksPerAgent tasks; task k of agent j belongs to framework
