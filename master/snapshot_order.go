@@ -35,9 +35,14 @@ func (o *taskOrder) order(frameworks []FrameworkView) [][]*TaskView {
 	defer o.mu.Unlock()
 	next := make(map[string]*frameworkOrder, len(frameworks))
 	out := make([][]*TaskView, len(frameworks))
+	ordered := make([]*frameworkOrder, len(frameworks))
+	// Frameworks are ordered side by side: 100 frameworks of 1,000 tasks
+	// are each too small to split.
+	eachIndex(len(frameworks), workers(taskCount(frameworks)), func(i, _ int) {
+		ordered[i] = orderViews(frameworks[i].taskViews, o.byFramework[frameworks[i].ID])
+	})
 	for i := range frameworks {
-		f := &frameworks[i]
-		fo := orderViews(f.taskViews, o.byFramework[f.ID])
+		f, fo := &frameworks[i], ordered[i]
 		if fo.id == 0 {
 			o.nextID++
 			fo.id = o.nextID

@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // A cold read (the first, or the first after the kept orders and sums were
@@ -20,6 +21,40 @@ func workers(n int) int {
 		return 1
 	}
 	return max(1, min(runtime.GOMAXPROCS(0), n/(parallelFrom/2)))
+}
+
+// eachIndex calls fn for each of [0, n) on w goroutines, each taking the
+// next index in turn (items of very different sizes, such as frameworks,
+// share the work evenly); worker tells the goroutine, in [0, w).
+func eachIndex(n, w int, fn func(i, worker int)) {
+	w = max(1, min(w, n))
+	if w == 1 {
+		for i := 0; i < n; i++ {
+			fn(i, 0)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for worker := 0; worker < w; worker++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				fn(i, worker)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// taskCount is how many live task views frameworks hold.
+func taskCount(frameworks []FrameworkView) int {
+	n := 0
+	for i := range frameworks {
+		n += len(frameworks[i].taskViews)
+	}
+	return n
 }
 
 // eachChunk calls fn on w contiguous chunks of [0, n), concurrently.

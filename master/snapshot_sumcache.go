@@ -75,11 +75,25 @@ func (c *sumCache) sums(frameworks []FrameworkView, tasks [][]*TaskView, agents 
 		// Agents that left keep their slots until they are most of them.
 		c.slots, c.frameworks, c.byAgent = agentSlots{}, nil, nil
 	}
+	// Frameworks are grouped side by side, on agents numbered first; a
+	// framework with a task on an agent not in the state is grouped
+	// afterwards, numbering that agent.
+	for i := range agents {
+		c.slots.slot(agents[i].ID)
+	}
+	w := workers(taskCount(frameworks))
+	scratch := make([][]int32, w)
 	grouped := make([]*frameworkSums, len(frameworks))
+	eachIndex(len(frameworks), w, func(i, worker int) {
+		f := &frameworks[i]
+		grouped[i] = c.update(&scratch[worker], false, c.frameworks[f.ID], f.TaskSet, tasks[i])
+	})
 	next := make(map[string]*frameworkSums, len(frameworks))
 	for i := range frameworks {
 		f := &frameworks[i]
-		grouped[i] = c.update(c.frameworks[f.ID], f.TaskSet, tasks[i])
+		if grouped[i] == nil {
+			grouped[i] = c.update(&c.scratch, true, c.frameworks[f.ID], f.TaskSet, tasks[i])
+		}
 		next[f.ID] = grouped[i]
 	}
 	agentTotals := make([]usedSum, len(c.slots.ids))
@@ -124,10 +138,12 @@ func (r *sumResult) reuse(items []sumItem) *sumResult {
 }
 
 // update returns the framework's sums for tasks, reusing what prev (nil
-// for none) has for the same tasks.
-func (c *sumCache) update(prev *frameworkSums, taskSet uint64, tasks []*TaskView) *frameworkSums {
+// for none) has for the same tasks. Grouping uses scratch; it numbers
+// agents that have no slot yet if number is set, and otherwise gives up
+// (nil) on a task of such an agent.
+func (c *sumCache) update(scratch *[]int32, number bool, prev *frameworkSums, taskSet uint64, tasks []*TaskView) *frameworkSums {
 	if prev == nil || taskSet == 0 || prev.taskSet != taskSet || len(prev.tasks) != len(tasks) {
-		return c.groupTasks(taskSet, tasks)
+		return c.groupTasks(scratch, number, taskSet, tasks)
 	}
 	var dirty []int32
 	for i, t := range tasks {
@@ -152,23 +168,33 @@ func (c *sumCache) update(prev *frameworkSums, taskSet uint64, tasks []*TaskView
 
 // groupTasks groups tasks by agent, in first-seen order, and sums each
 // group. The groups' items share one array per worker.
-func (c *sumCache) groupTasks(taskSet uint64, tasks []*TaskView) *frameworkSums {
+func (c *sumCache) groupTasks(scratch *[]int32, number bool, taskSet uint64, tasks []*TaskView) *frameworkSums {
 	fs := &frameworkSums{taskSet: taskSet, tasks: tasks, group: make([]int32, len(tasks))}
-	for i, t := range tasks {
-		s := c.slots.slot(t.AgentID)
-		for int(s) >= len(c.scratch) {
-			c.scratch = append(c.scratch, -1)
+	at := *scratch // by slot: the group, or -1
+	defer func() {
+		for _, s := range fs.agents {
+			at[s] = -1
 		}
-		g := c.scratch[s]
+		*scratch = at
+	}()
+	for i, t := range tasks {
+		s, ok := c.slots.index[t.AgentID]
+		if !ok {
+			if !number {
+				return nil
+			}
+			s = c.slots.slot(t.AgentID)
+		}
+		for int(s) >= len(at) {
+			at = append(at, -1)
+		}
+		g := at[s]
 		if g < 0 {
 			g = int32(len(fs.agents))
-			c.scratch[s] = g
+			at[s] = g
 			fs.agents = append(fs.agents, s)
 		}
 		fs.group[i] = g
-	}
-	for _, s := range fs.agents {
-		c.scratch[s] = -1
 	}
 	// The members of each group, in task order (a counting sort).
 	fs.start = make([]int32, len(fs.agents)+1)

@@ -3,6 +3,7 @@ package master
 import (
 	"fmt"
 	"math/rand"
+	"runtime"
 	"slices"
 	"testing"
 
@@ -165,5 +166,45 @@ func TestSumCacheRenumbersAgents(t *testing.T) {
 	}
 	if len(c.slots.ids) >= 6*600 {
 		t.Errorf("%d agent slots after 6 reads of 601 agents: none were given back", len(c.slots.ids))
+	}
+}
+
+// Many tasks are summed framework by framework side by side; a framework
+// with a task on an agent the state does not list is summed afterwards.
+// The sums are those of the reference either way.
+func TestSumsSplitOverFrameworks(t *testing.T) {
+	rng := rand.New(rand.NewSource(5))
+	var c sumCache
+	var o taskOrder
+	frameworks := []FrameworkView{{ID: "fw-0"}, {ID: "fw-1"}, {ID: "fw-2"}}
+	var agents []AgentView
+	for a := 0; a < 50; a++ {
+		agents = append(agents, AgentView{ID: fmt.Sprintf("agent-%02d", a)})
+	}
+	want := map[string][]*mesos.Resource{}
+	for i := 0; i < 3*parallelFrom/2; i++ {
+		f := i % 3
+		agent := fmt.Sprintf("agent-%02d", rng.Intn(50))
+		if f == 1 && i%1000 == 1 {
+			agent = "stray" // not in the state's agents
+		}
+		rec := &taskRecord{id: fmt.Sprintf("task-%06d", i), agentID: agent, resources: randomTaskResources(rng)}
+		frameworks[f].taskViews = append(frameworks[f].taskViews, rec.currentView())
+		want[frameworks[f].ID] = append(want[frameworks[f].ID], rec.resources...)
+		want[agent] = append(want[agent], rec.resources...)
+	}
+	if w := workers(taskCount(frameworks)); w < 2 && runtime.GOMAXPROCS(0) >= 2 {
+		t.Fatalf("%d tasks are summed by %d goroutine", taskCount(frameworks), w)
+	}
+	c.sums(frameworks, o.order(frameworks), agents)
+	for _, f := range frameworks {
+		if w := sumStripped(want[f.ID]); !resources.Equal(f.Used, w) {
+			t.Errorf("%s: %s, want %s", f.ID, resources.String(f.Used), resources.String(w))
+		}
+	}
+	for _, a := range agents {
+		if w := sumStripped(want[a.ID]); !resources.Equal(a.Used, w) {
+			t.Errorf("%s: %s, want %s", a.ID, resources.String(a.Used), resources.String(w))
+		}
 	}
 }
