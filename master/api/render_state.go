@@ -184,6 +184,13 @@ func (c *stateCaches) masterStateView(s *master.State, v *viewer) (*body, error)
 	if c.coldRead(s, objects, commands) {
 		b.lazy, b.feed = lazy, newFeed()
 		go func() {
+			defer func() {
+				// The handler's goroutine fails the response instead
+				// (body.serve): a panic here would stop the master.
+				if p := recover(); p != nil {
+					b.feed.fail(p)
+				}
+			}()
 			assemble()
 			b.feed.publish(b, true)
 		}()

@@ -102,8 +102,16 @@ func (b *body) serve(w http.ResponseWriter, contentType string) {
 	if !b.streamed() {
 		w.Header().Set("Content-Length", strconv.Itoa(len(b.prefix)+b.n+len(b.suffix)))
 	}
-	if b.writeTo(w) == nil && b.streamed() && b.lazy.warm != nil {
+	err := b.writeTo(w)
+	if err == nil && b.streamed() && b.lazy.warm != nil {
 		b.lazy.warm()
+	}
+	if b.feed != nil {
+		if failed := b.feed.failure(); failed != nil {
+			// The status is sent: the server logs this and cuts the
+			// response short, so the client sees it fail.
+			panic(failed.Error())
+		}
 	}
 }
 

@@ -1,7 +1,9 @@
 package api
 
 import (
+	"fmt"
 	"io"
+	"runtime/debug"
 	"sync"
 )
 
@@ -19,6 +21,7 @@ type feed struct {
 	parts   [][]byte
 	seq     []int32
 	done    bool
+	err     error         // why the assembly stopped short, if it did
 	changed chan struct{} // closed and replaced at each publish
 }
 
@@ -44,6 +47,22 @@ func (f *feed) publish(b *body, done bool) {
 	f.parts, f.done = b.parts, done
 	close(f.changed)
 	f.changed = make(chan struct{})
+}
+
+// fail ends the feed short: the assembly panicked with p.
+func (f *feed) fail(p any) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.err, f.done = fmt.Errorf("assembling the response: %v\n%s", p, debug.Stack()), true
+	close(f.changed)
+	f.changed = make(chan struct{})
+}
+
+// failure is why the assembly stopped short (nil: it did not).
+func (f *feed) failure() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.err
 }
 
 // await waits until ready holds for the numbers of parts and items
@@ -93,7 +112,7 @@ func (b *body) writeFed(w io.Writer, st *streamed) error {
 			}
 		}
 		if done {
-			return nil
+			return st.feed.failure()
 		}
 	}
 }

@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/agoraproject/agora/master"
@@ -181,4 +183,24 @@ func TestEncodeJobSharedByWorkers(t *testing.T) {
 	if _, left := missingTasks(s, fills); left != 0 {
 		t.Errorf("%d encodings still missing", left)
 	}
+}
+
+// An assembly that fails part way fails the response: the writer returns
+// the failure, and serving panics for the HTTP server to cut the response
+// short, rather than ending it as if it were whole.
+func TestFedReadFailsWithItsAssembly(t *testing.T) {
+	b := &body{lazy: newDeferred(4), feed: newFeed()}
+	b.add([]byte(`{"frameworks":[`))
+	b.feed.publish(b, false)
+	go b.feed.fail("boom")
+	var got bytes.Buffer
+	if err := b.writeTo(&got); err == nil || !strings.Contains(err.Error(), "boom") {
+		t.Fatalf("write: %v, want the assembly's failure", err)
+	}
+	defer func() {
+		if p := recover(); p == nil || !strings.Contains(fmt.Sprint(p), "boom") {
+			t.Errorf("serve recovered %v, want a panic naming the failure", p)
+		}
+	}()
+	b.serve(httptest.NewRecorder(), "application/json")
 }
