@@ -278,8 +278,31 @@ func startDevMarathon(ctx context.Context, port int, master, dir string, log *za
 	case addr := <-ready:
 		*running++
 		go func() { errc <- <-done }()
+		// Alone, it leads at once; until then its API answers 503, which
+		// the web UI would meet on its first poll.
+		awaitMarathonLeader(ctx, addr, 10*time.Second)
 		return addr, nil
 	case err := <-done:
 		return "", fmt.Errorf("marathon: %w", err)
+	}
+}
+
+// awaitMarathonLeader waits until the Marathon at addr knows its leader,
+// at most for limit.
+func awaitMarathonLeader(ctx context.Context, addr string, limit time.Duration) {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	for ctx.Err() == nil {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/v2/leader", nil)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 }
