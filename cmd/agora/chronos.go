@@ -324,6 +324,7 @@ func startDevChronos(ctx context.Context, port int, master, dir string, log *zap
 	case addr := <-ready:
 		*running++
 		go func() { errc <- <-done }()
+		awaitLeader(ctx, "http://"+addr+"/leader", 10*time.Second) // marathon.go
 		return addr, nil
 	case err := <-done:
 		return "", fmt.Errorf("chronos: %w", err)

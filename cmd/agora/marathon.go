@@ -280,20 +280,20 @@ func startDevMarathon(ctx context.Context, port int, master, dir string, log *za
 		go func() { errc <- <-done }()
 		// Alone, it leads at once; until then its API answers 503, which
 		// the web UI would meet on its first poll.
-		awaitMarathonLeader(ctx, addr, 10*time.Second)
+		awaitLeader(ctx, "http://"+addr+"/v2/leader", 10*time.Second)
 		return addr, nil
 	case err := <-done:
 		return "", fmt.Errorf("marathon: %w", err)
 	}
 }
 
-// awaitMarathonLeader waits until the Marathon at addr knows its leader,
-// at most for limit.
-func awaitMarathonLeader(ctx context.Context, addr string, limit time.Duration) {
+// awaitLeader waits until a bundled framework knows its leader (url, its
+// leader endpoint, answers 200), at most for limit.
+func awaitLeader(ctx context.Context, url string, limit time.Duration) {
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	for ctx.Err() == nil {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/v2/leader", nil)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		if resp, err := http.DefaultClient.Do(req); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
