@@ -24,7 +24,6 @@ type sumCache struct {
 	mu          sync.Mutex
 	frameworks  map[string]*frameworkSums
 	slots       agentSlots
-	scratch     []int32      // by slot: the group of the framework being grouped, or -1
 	byAgent     []*sumResult // by slot
 	byFramework map[string]*sumResult
 }
@@ -89,10 +88,11 @@ func (c *sumCache) sums(frameworks []FrameworkView, tasks [][]*TaskView, agents 
 		grouped[i] = c.update(&scratch[worker], false, c.frameworks[f.ID], f.TaskSet, tasks[i])
 	})
 	next := make(map[string]*frameworkSums, len(frameworks))
+	var numbering []int32 // scratch of the frameworks grouped afterwards
 	for i := range frameworks {
 		f := &frameworks[i]
 		if grouped[i] == nil {
-			grouped[i] = c.update(&c.scratch, true, c.frameworks[f.ID], f.TaskSet, tasks[i])
+			grouped[i] = c.update(&numbering, true, c.frameworks[f.ID], f.TaskSet, tasks[i])
 		}
 		next[f.ID] = grouped[i]
 	}
@@ -243,5 +243,5 @@ func (s *usedSum) addTasks(tasks []*TaskView, members []int32) {
 func (c *sumCache) reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.frameworks, c.byFramework, c.byAgent, c.slots, c.scratch = nil, nil, nil, agentSlots{}, nil
+	c.frameworks, c.byFramework, c.byAgent, c.slots = nil, nil, nil, agentSlots{}
 }

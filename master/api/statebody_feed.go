@@ -45,6 +45,11 @@ func (f *feed) publish(b *body, done bool) {
 		}
 	}
 	f.parts, f.done = b.parts, done
+	f.notify()
+}
+
+// notify wakes the waiters (await); f.mu is held.
+func (f *feed) notify() {
 	close(f.changed)
 	f.changed = make(chan struct{})
 }
@@ -54,8 +59,7 @@ func (f *feed) fail(p any) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.err, f.done = fmt.Errorf("assembling the response: %v\n%s", p, debug.Stack()), true
-	close(f.changed)
-	f.changed = make(chan struct{})
+	f.notify()
 }
 
 // failure is why the assembly stopped short (nil: it did not).
